@@ -7,6 +7,8 @@
  * docs/result-format.md for readers in other languages.
  */
 
+import { FunctionRef } from '../params/function-ref'
+
 const TAG = '$bd'
 
 const typedArrayConstructors = {
@@ -49,10 +51,22 @@ export class ResultDecodeError extends Error {
  * @throws UnstorableValueError for functions, symbols, BigInts and cycles.
  */
 export function encodeResult(value: unknown, path = 'result'): unknown {
-  return encodeValue(value, path, new Set())
+  return encodeValue(value, path, new Set(), false)
 }
 
-function encodeValue(value: unknown, path: string, ancestors: Set<object>): unknown {
+/**
+ * Encodes a parameter value: like a result, but functions are kept by name (`{ "$bd": "fn", "name": "max" }`),
+ * as batchpy keeps them; they decode to a FunctionRef.
+ */
+export function encodeParameterValue(value: unknown, path = 'parameters'): unknown {
+  return encodeValue(value, path, new Set(), true)
+}
+
+function encodeValue(value: unknown, path: string, ancestors: Set<object>, functionsByName: boolean): unknown {
+  if (functionsByName) {
+    if (value instanceof FunctionRef) return { [TAG]: 'fn', name: value.path }
+    if (typeof value === 'function') return { [TAG]: 'fn', name: value.name || 'anonymous' }
+  }
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -79,14 +93,17 @@ function encodeValue(value: unknown, path: string, ancestors: Set<object>): unkn
   try {
     if (Array.isArray(object)) {
       const out = new Array(object.length)
-      for (let i = 0; i < object.length; i++) out[i] = encodeValue(object[i], `${path}[${i}]`, ancestors)
+      for (let i = 0; i < object.length; i++) out[i] = encodeValue(object[i], `${path}[${i}]`, ancestors, functionsByName)
       return out
     }
     if (object instanceof Map) {
       const entries: unknown[] = []
       let i = 0
       for (const [k, v] of object) {
-        entries.push([encodeValue(k, `${path} key ${i}`, ancestors), encodeValue(v, `${path}.get(${i})`, ancestors)])
+        entries.push([
+          encodeValue(k, `${path} key ${i}`, ancestors, functionsByName),
+          encodeValue(v, `${path}.get(${i})`, ancestors, functionsByName)
+        ])
         i++
       }
       return { [TAG]: 'Map', entries }
@@ -94,12 +111,12 @@ function encodeValue(value: unknown, path: string, ancestors: Set<object>): unkn
     if (object instanceof Set) {
       const values: unknown[] = []
       let i = 0
-      for (const v of object) values.push(encodeValue(v, `${path} item ${i++}`, ancestors))
+      for (const v of object) values.push(encodeValue(v, `${path} item ${i++}`, ancestors, functionsByName))
       return { [TAG]: 'Set', values }
     }
     const out: Record<string, unknown> = {}
     for (const key of Object.keys(object)) {
-      out[key] = encodeValue((object as Record<string, unknown>)[key], `${path}.${key}`, ancestors)
+      out[key] = encodeValue((object as Record<string, unknown>)[key], `${path}.${key}`, ancestors, functionsByName)
     }
     return Object.prototype.hasOwnProperty.call(object, TAG) ? { [TAG]: 'object', value: out } : out
   } finally {
@@ -154,6 +171,8 @@ function decodeTagged(tag: string, object: Record<string, unknown>): unknown {
       return undefined
     case 'Date':
       return new Date(typeof object.iso === 'string' ? object.iso : NaN)
+    case 'fn':
+      return new FunctionRef(String(object.name))
     case 'object':
       return decodePlainObject(object.value as Record<string, unknown>)
     case 'Map':
