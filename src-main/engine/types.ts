@@ -24,6 +24,8 @@ export interface RunClassRef {
   bundleFile: string
   /** Export holding the class: 'default' for `export default class …`. */
   exportName: string
+  /** The module's source file: error messages name it, and the module's `__dirname`/`import.meta.url` point at it. */
+  sourceFile?: string
 }
 
 /** Everything the engine knows about a run class, whether evaluated here or only described statically. */
