@@ -31,6 +31,10 @@ export class RunClassError extends Error {
 /** Marks a `run` that only throws "not implemented" (the base Run's), so a subclass without run() is reported. */
 export const PLACEHOLDER_RUN = Symbol.for('batchdesk.placeholderRun')
 
+/** Any class, whatever its constructor takes. */
+export type AnyClass = abstract new (...args: never[]) => unknown
+type AnyFunction = (...args: never[]) => unknown
+
 const STATIC_ADVICE = 'write the default as a literal value or declare `static parameters`'
 const SPEC_KEYS = new Set(['default', 'unit', 'description'])
 
@@ -45,7 +49,7 @@ const SPEC_KEYS = new Set(['default', 'unit', 'description'])
  *   default is a call, `new`, an inline function or other non-literal, a rest element is used, or
  *   `static parameters` is malformed. The message names the class and the parameter.
  */
-export function readParametersFromClass(cls: Function): ParameterSpec[] {
+export function readParametersFromClass(cls: AnyClass): ParameterSpec[] {
   const className = cls.name || 'The run class'
   const declared = (cls as { parameters?: unknown }).parameters
   if (declared !== undefined) return specsFromDeclared(declared, `${className}.parameters`)
@@ -254,7 +258,7 @@ function specsFromRunParams(
 }
 
 /** The nearest own `run` on the prototype chain, skipping the base class's placeholder. */
-function findRunMethod(cls: Function): Function | undefined {
+function findRunMethod(cls: AnyClass): AnyFunction | undefined {
   for (let proto = cls.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     const descriptor = Object.getOwnPropertyDescriptor(proto, 'run')
     if (!descriptor) continue
@@ -264,13 +268,13 @@ function findRunMethod(cls: Function): Function | undefined {
   return undefined
 }
 
-function isPlaceholderRun(run: Function, owner: object, cls: Function): boolean {
+function isPlaceholderRun(run: AnyFunction, owner: object, cls: AnyClass): boolean {
   if ((run as unknown as Record<symbol, unknown>)[PLACEHOLDER_RUN] === true) return true
   // The engine's base Run declares run(_parameters) that only throws; it sits at the top of the chain.
   return (
     owner !== cls.prototype &&
     Object.getPrototypeOf(owner) === Object.prototype &&
-    (owner as { constructor?: Function }).constructor?.name === 'Run'
+    (owner as { constructor?: { name?: string } }).constructor?.name === 'Run'
   )
 }
 

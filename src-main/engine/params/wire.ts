@@ -21,7 +21,7 @@ export function toWire(params: Record<string, unknown>): Record<string, unknown>
  */
 export function fromWire(
   params: Record<string, unknown>,
-  resolveFunction: (path: string) => Function
+  resolveFunction: (path: string) => (...args: any[]) => unknown
 ): Record<string, unknown> {
   return convert(params, (value) => {
     const path = wireFunctionPath(value)

@@ -2,6 +2,7 @@ import { transformSync } from 'esbuild'
 import { describe, expect, it } from 'vitest'
 import { FunctionRef } from '../../../src-main/engine/params/function-ref'
 import {
+  type AnyClass,
   describeModuleSource,
   parameterKind,
   readParametersFromClass,
@@ -10,8 +11,8 @@ import {
 import type { ParameterSpec } from '../../../src-main/engine/types'
 
 /** Evaluates a JavaScript class expression, as a user's compiled module would define it. */
-function classFrom(source: string): Function {
-  return new Function(`const max = Math.max, min = Math.min, ops = {}; return (${source})`)() as Function
+function classFrom(source: string): AnyClass {
+  return new Function(`const max = Math.max, min = Math.min, ops = {}; return (${source})`)() as AnyClass
 }
 
 function defaults(specs: ParameterSpec[]): Record<string, unknown> {
@@ -97,7 +98,7 @@ describe('readParametersFromClass', () => {
       }
       return ExampleRun`
     const js = transformSync(ts, { loader: 'ts', target: 'es2022' }).code
-    const cls = new Function(js)() as Function
+    const cls = new Function(js)() as AnyClass
     expect(defaults(readParametersFromClass(cls))).toEqual({
       A: 0,
       B: [1, 2, 3],

@@ -42,8 +42,8 @@ describe('toWire', () => {
 })
 
 describe('fromWire', () => {
-  const functions: Record<string, Function> = { max, min }
-  const resolve = (path: string): Function => {
+  const functions: Record<string, (xs: number[]) => number> = { max, min }
+  const resolve = (path: string): ((xs: number[]) => number) => {
     const fn = functions[path.split('.').pop()!]
     if (!fn) throw new Error(`no function named ${path}`)
     return fn
