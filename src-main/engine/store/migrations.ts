@@ -1,0 +1,88 @@
+/**
+ * Schema migrations of the run index, applied in order; `PRAGMA user_version` holds the last one applied.
+ * Never edit a released migration: append a new one (and update test/engine/store/schema.snapshot.sql).
+ */
+import type Database from 'better-sqlite3'
+
+export interface Migration {
+  version: number
+  description: string
+  sql: string
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'runs, indexed files, failures and code versions',
+    sql: `
+      CREATE TABLE runs (
+        batch TEXT NOT NULL,
+        id TEXT NOT NULL,
+        run_class TEXT NOT NULL,
+        code_hash TEXT NOT NULL,
+        runtime REAL NOT NULL,
+        started INTEGER NOT NULL,
+        ended INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        file TEXT NOT NULL,
+        frame_offset INTEGER NOT NULL,
+        frame_length INTEGER NOT NULL,
+        corrupt INTEGER NOT NULL DEFAULT 0,
+        parameters TEXT NOT NULL,
+        scalars TEXT NOT NULL,
+        origin TEXT,
+        PRIMARY KEY (batch, id)
+      ) WITHOUT ROWID;
+      CREATE INDEX runs_by_code_hash ON runs (batch, code_hash, corrupt, id);
+      CREATE INDEX runs_by_file ON runs (file);
+      CREATE TABLE files (
+        name TEXT PRIMARY KEY,
+        indexed_bytes INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE failures (
+        batch TEXT NOT NULL,
+        id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        stack TEXT,
+        log TEXT,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (batch, id)
+      ) WITHOUT ROWID;
+      CREATE TABLE code_versions (
+        batch TEXT NOT NULL,
+        code_hash TEXT NOT NULL,
+        seen_at INTEGER NOT NULL,
+        PRIMARY KEY (batch, code_hash)
+      ) WITHOUT ROWID;
+    `
+  }
+]
+
+/** The schema version this build writes. */
+export const latestSchemaVersion = migrations[migrations.length - 1].version
+
+/** The index was written by a newer Batchdesk; it is set aside and rebuilt rather than misread. */
+export class IndexTooNewError extends Error {
+  constructor(readonly version: number) {
+    super(`the run index has schema version ${version}, newer than the ${latestSchemaVersion} this Batchdesk knows`)
+    this.name = 'IndexTooNewError'
+  }
+}
+
+/**
+ * Brings `db` to the latest schema, one transaction per migration.
+ * @throws IndexTooNewError when the database is ahead of this build.
+ */
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  if (current > latestSchemaVersion) throw new IndexTooNewError(current)
+  for (const migration of migrations) {
+    if (migration.version <= current) continue
+    db.transaction(() => {
+      db.exec(migration.sql)
+      db.pragma(`user_version = ${migration.version}`)
+    })()
+  }
+}

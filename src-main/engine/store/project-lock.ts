@@ -1,0 +1,130 @@
+/**
+ * The project lock `<savePath>/.batchdesk/lock`: one writing process per result folder, so two windows (or a
+ * window and a CLI run) never append to the same files.
+ */
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import * as path from 'node:path'
+import { ProjectInUseError } from './errors'
+import { readFullySync, writeFullySync, type StoreFileSystem } from './fs-seam'
+
+interface LockContent {
+  pid: number
+  host: string
+  since: string
+  app: string
+  /** Random per holder, so a holder only ever removes its own lock. */
+  token?: string
+}
+
+/** A held lock; `release` removes the file if it is still ours. */
+export interface ProjectLock {
+  readonly file: string
+  readonly token: string
+  release(): void
+}
+
+const APP = 'batchdesk'
+
+/**
+ * Takes the lock of `directory` (the `.batchdesk` folder) for this process.
+ * A lock left by a dead process on this host (or an unreadable one) is taken over.
+ * @throws ProjectInUseError when a live process (or any process on another host) holds it.
+ */
+export function acquireProjectLock(fileSystem: StoreFileSystem, directory: string, ownLockTokens: ReadonlySet<string>): ProjectLock {
+  const file = path.join(directory, 'lock')
+  const content: LockContent = { pid: process.pid, host: hostname(), since: new Date().toISOString(), app: APP, token: randomBytes(12).toString('hex') }
+  const text = JSON.stringify(content) + '\n'
+  if (!createExclusive(fileSystem, file, text)) {
+    const holder = readLockPatiently(fileSystem, file)
+    if (holder && holderIsAlive(holder, ownLockTokens)) throw new ProjectInUseError(holder.host, holder.pid, holder.since, file)
+    takeOver(fileSystem, directory, file, text, content.token!)
+  }
+  return {
+    file,
+    token: content.token!,
+    release() {
+      const current = readLock(fileSystem, file)
+      if (current?.token === content.token) fileSystem.unlinkSync(file)
+    }
+  }
+}
+
+function createExclusive(fileSystem: StoreFileSystem, file: string, text: string): boolean {
+  let fd: number
+  try {
+    fd = fileSystem.openSync(file, 'wx')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw error
+  }
+  try {
+    writeFullySync(fileSystem, fd, Buffer.from(text), 0)
+    fileSystem.fsyncSync(fd)
+  } finally {
+    fileSystem.closeSync(fd)
+  }
+  return true
+}
+
+// A stale lock is replaced by renaming a complete new lock over it, so no reader ever sees a missing or
+// half-written lock; reading it back catches a rival that took it over at the same moment.
+function takeOver(fileSystem: StoreFileSystem, directory: string, file: string, text: string, token: string): void {
+  const temp = path.join(directory, `.lock.${randomBytes(6).toString('hex')}.tmp`)
+  const fd = fileSystem.openSync(temp, 'wx')
+  try {
+    writeFullySync(fileSystem, fd, Buffer.from(text), 0)
+    fileSystem.fsyncSync(fd)
+  } finally {
+    fileSystem.closeSync(fd)
+  }
+  fileSystem.renameSync(temp, file)
+  fileSystem.fsyncDirectorySync(directory)
+  const now = readLock(fileSystem, file)
+  if (now?.token !== token) {
+    if (now) throw new ProjectInUseError(now.host, now.pid, now.since, file)
+    throw new Error(`Could not take over the stale lock ${file}: it changed while taking it over; try again`)
+  }
+}
+
+function readLock(fileSystem: StoreFileSystem, file: string): LockContent | undefined {
+  let fd: number
+  try {
+    fd = fileSystem.openSync(file, 'r')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+  try {
+    const parsed = JSON.parse(readFullySync(fileSystem, fd, 4096, 0).toString('utf8')) as LockContent
+    if (typeof parsed.pid !== 'number' || typeof parsed.host !== 'string') return undefined
+    return { ...parsed, since: typeof parsed.since === 'string' ? parsed.since : 'an unknown time' }
+  } catch {
+    return undefined
+  } finally {
+    fileSystem.closeSync(fd)
+  }
+}
+
+// The creator writes the content right after creating the file: give it a moment before calling the lock
+// unreadable (and so stale).
+function readLockPatiently(fileSystem: StoreFileSystem, file: string): LockContent | undefined {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const lock = readLock(fileSystem, file)
+    if (lock) return lock
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 40)
+  }
+  return undefined
+}
+
+function holderIsAlive(holder: LockContent, ownLockTokens: ReadonlySet<string>): boolean {
+  // Another machine's process cannot be checked from here: assume it is alive (the message tells the user).
+  if (holder.host !== hostname()) return true
+  if (holder.pid === process.pid) return holder.token !== undefined && ownLockTokens.has(holder.token)
+  try {
+    process.kill(holder.pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
