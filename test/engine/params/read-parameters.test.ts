@@ -8,6 +8,7 @@ import {
   readParametersFromClass,
   RunClassError
 } from '../../../src-main/engine/params/read-parameters'
+import { ResultRun, Run } from '../../../src-main/engine/run'
 import type { ParameterSpec } from '../../../src-main/engine/types'
 
 /** Evaluates a JavaScript class expression, as a user's compiled module would define it. */
@@ -202,6 +203,42 @@ describe('readParametersFromClass', () => {
     }
     class Forgotten extends Run {}
     expect(() => readParametersFromClass(Forgotten)).toThrow('Forgotten has no run() method')
+  })
+})
+
+describe('readParametersFromClass on subclasses of the engine Run', () => {
+  function max(xs: number[]): number {
+    return Math.max(...xs)
+  }
+
+  it('reads a Run subclass written in TypeScript', () => {
+    class ExampleRun extends Run {
+      override run({
+        A = 0,
+        B = [1, 2, 3],
+        operator = max
+      }: {
+        A?: number
+        B?: number[]
+        operator?: typeof max
+      }) {
+        return { val: A * operator(B) }
+      }
+    }
+    expect(defaults(readParametersFromClass(ExampleRun))).toEqual({
+      A: 0,
+      B: [1, 2, 3],
+      operator: new FunctionRef('max')
+    })
+  })
+
+  it('reports a Run subclass that forgot run()', () => {
+    class Forgetful extends Run {}
+    expect(() => readParametersFromClass(Forgetful)).toThrow('Forgetful has no run() method')
+  })
+
+  it('reads no parameters from ResultRun', () => {
+    expect(readParametersFromClass(ResultRun)).toEqual([])
   })
 })
 
