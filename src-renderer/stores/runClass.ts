@@ -1,0 +1,183 @@
+/**
+ * The run class of the current batch: the saved source, the draft in the editor, what the engine reads
+ * from the draft (parameters, compile diagnostics), "Try once", and the typings for Monaco.
+ * A draft that differs from the saved source is unsaved; closing or switching asks first.
+ */
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import { getApi, type Diagnostic, type RunClassSummary, type TryOnceResult } from '../api/client'
+import { useNoticesStore } from './notices'
+import { useProjectStore } from './project'
+
+/** Pause after the last keystroke before asking the engine to compile the draft. */
+const CHECK_DELAY_MS = 400
+
+export const useRunClassStore = defineStore('runClass', () => {
+  const notices = useNoticesStore()
+  const projectStore = useProjectStore()
+  const batch = ref<string | null>(null)
+  const file = ref('')
+  const savedSource = ref('')
+  const draft = ref('')
+  const info = ref<RunClassSummary | null>(null)
+  /** The saved class's load error, if it does not load (then nothing can run). */
+  const loadError = ref<string | null>(null)
+  const diagnostics = ref<Diagnostic[]>([])
+  const checking = ref(false)
+  const saving = ref(false)
+  const loading = ref(false)
+  const typings = ref<{ file: string; text: string } | null>(null)
+  const tryResult = ref<TryOnceResult | null>(null)
+  const trying = ref(false)
+  const tryError = ref<string | null>(null)
+  /** After a save: stored results made by the previous code. */
+  const staleNotice = ref<number | null>(null)
+  let checkTimer: ReturnType<typeof setTimeout> | undefined
+  let checkSeq = 0
+
+  const dirty = computed(() => batch.value !== null && draft.value !== savedSource.value)
+  const errors = computed(() => diagnostics.value.filter((d) => d.severity === 'error'))
+  /** Why the saved class cannot run, pointing at the first error's line; null when it can. */
+  const cannotRun = computed<string | null>(() => {
+    if (!batch.value) return null
+    if (loadError.value) return loadError.value
+    return null
+  })
+
+  async function load(name: string): Promise<void> {
+    loading.value = true
+    try {
+      const source = await notices.attempt(`Could not open the run class of batch '${name}'`, () => getApi().runClasses.get({ batch: name }))
+      if (!source) return
+      batch.value = name
+      file.value = source.file
+      savedSource.value = source.source
+      draft.value = source.source
+      info.value = source.info
+      loadError.value = source.loadError
+      diagnostics.value = source.diagnostics
+      tryResult.value = null
+      tryError.value = null
+      staleNotice.value = null
+    } finally {
+      loading.value = false
+    }
+  }
+
+  async function loadTypings(): Promise<void> {
+    if (typings.value) return
+    typings.value = (await notices.attempt('Could not load the Run API typings for the editor (completion will be limited)', () => getApi().runClasses.typings())) ?? null
+  }
+
+  function setDraft(text: string): void {
+    draft.value = text
+    clearTimeout(checkTimer)
+    checkTimer = setTimeout(() => void check(), CHECK_DELAY_MS)
+  }
+
+  /** Compiles the draft without saving: diagnostics for the editor, parameters for the side panel and grid. */
+  async function check(): Promise<void> {
+    if (!batch.value) return
+    const seq = ++checkSeq
+    const source = draft.value
+    checking.value = true
+    const result = await getApi().runClasses.check({ batch: batch.value, source })
+    if (seq !== checkSeq) return
+    checking.value = false
+    if (!result.ok) {
+      // Inline, not a toast: this runs on every pause in typing.
+      diagnostics.value = [{ file: file.value, line: 1, column: 1, message: result.error.message, severity: 'error' }]
+      return
+    }
+    diagnostics.value = result.value.diagnostics
+    if (result.value.info) info.value = result.value.info
+  }
+
+  /** Saves the draft, even when it does not compile (running it is what is refused). */
+  async function save(): Promise<boolean> {
+    if (!batch.value) return false
+    clearTimeout(checkTimer)
+    saving.value = true
+    const source = draft.value
+    try {
+      const saved = await notices.attempt('Could not save the run class', () => getApi().runClasses.save({ batch: batch.value!, source }))
+      if (!saved) return false
+      savedSource.value = source
+      diagnostics.value = saved.diagnostics
+      loadError.value = saved.loadError
+      if (saved.info) info.value = saved.info
+      staleNotice.value = saved.staleResults > 0 ? saved.staleResults : null
+      projectStore.updateBatch(saved.batch)
+      if (saved.loadError) notices.push('warn', 'Saved, but this run class does not compile', `${saved.loadError} — it cannot run until this is fixed.`)
+      else notices.push('success', 'Run class saved', saved.staleResults > 0 ? `${saved.staleResults} stored results are now stale.` : '')
+      return true
+    } finally {
+      saving.value = false
+    }
+  }
+
+  function discard(): void {
+    draft.value = savedSource.value
+    void check()
+  }
+
+  /** Runs one run with the defaults overridden by `parameters`, from the draft; nothing is stored. */
+  async function tryOnce(parameters: Record<string, unknown>): Promise<void> {
+    if (!batch.value) return
+    const firstError = errors.value[0]
+    if (firstError) {
+      tryError.value = `Line ${firstError.line}: ${firstError.message}. Fix this in the editor first; a run class that does not compile cannot run.`
+      return
+    }
+    trying.value = true
+    tryError.value = null
+    tryResult.value = null
+    try {
+      const result = await getApi().runClasses.tryOnce({ batch: batch.value, source: draft.value, parameters })
+      if (result.ok) tryResult.value = result.value
+      else tryError.value = result.error.message
+    } finally {
+      trying.value = false
+    }
+  }
+
+  function reset(): void {
+    batch.value = null
+    savedSource.value = ''
+    draft.value = ''
+    info.value = null
+    diagnostics.value = []
+    loadError.value = null
+    tryResult.value = null
+    staleNotice.value = null
+  }
+
+  return {
+    batch,
+    file,
+    savedSource,
+    draft,
+    info,
+    loadError,
+    diagnostics,
+    errors,
+    checking,
+    saving,
+    loading,
+    typings,
+    tryResult,
+    trying,
+    tryError,
+    staleNotice,
+    dirty,
+    cannotRun,
+    load,
+    loadTypings,
+    setDraft,
+    check,
+    save,
+    discard,
+    tryOnce,
+    reset
+  }
+})
