@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander'
 import * as commands from './commands'
+import { serve } from './serve'
 
 /**
  * The `batchdesk` command. Exit codes: 0 ok, 1 some runs failed, 2 bad usage or input.
@@ -87,6 +88,18 @@ export async function main(argv: string[], io: commands.Output = consoleOutput()
     .option('-o, --output <file>', 'write to a file instead of printing')
     .action(async (dir, options) => {
       exitCode = await commands.ids(dir, { batch: options.batch, format: options.format, output: options.output }, io)
+    })
+
+  program
+    .command('serve')
+    .description('open the app in a browser: serves it on 127.0.0.1 with a per-start token')
+    .argument('[dir]', 'project folder to open')
+    .option('--port <n>', 'port to listen on (default: a free one)')
+    .option('--example <name>', 'create the project from this example when the folder has none (default folder ~/Batchdesk/<name>)')
+    .option('--open', 'open the address in the default browser')
+    .action(async (dir, options) => {
+      const port = options.port === undefined ? undefined : commands.wholeNumber('--port', options.port, 65535)
+      exitCode = await serve(dir, { port, example: options.example, open: options.open === true }, io)
     })
 
   try {
