@@ -248,7 +248,7 @@ const MAX_DEPTH = 32
  */
 export function findUnsafeInput(value: unknown, depth = 0): string | undefined {
   if (value === null || typeof value !== 'object') return undefined
-  if (depth > MAX_DEPTH) return `input nests deeper than ${MAX_DEPTH} levels`
+  if (depth >= MAX_DEPTH) return `input nests deeper than ${MAX_DEPTH} levels`
   const proto = Object.getPrototypeOf(value)
   if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return 'input must be plain data (objects, arrays, strings, numbers)'
   for (const key of Object.keys(value)) {
