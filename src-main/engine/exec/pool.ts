@@ -222,12 +222,13 @@ class PoolExecution {
         this.#startupFailures = 0
         return
       case 'outcomes':
-        this.#acceptOutcomes(worker, message.outcomes, message.started)
+        this.#acceptOutcomes(worker, message.outcomes, message.started, message.exact === true)
         return
       case 'cancelled':
         // The worker dropped what it had not started: those runs stay pending.
         worker.inFlight = []
         worker.headStartedAt = undefined
+        worker.headStartExact = false
         worker.cancelling = false
         this.#maybeFinish()
         return
@@ -251,7 +252,7 @@ class PoolExecution {
     }
     if (inFlight.length === 0 || this.#stopping) return this.#afterChange()
     const { kind, message } = describeCrash(worker, code, signal)
-    if (worker.headStartedAt !== undefined) {
+    if (worker.headStartExact) {
       const [head, ...rest] = inFlight
       this.#answer(head, failureOutcome(this.#tasks[head], kind, message, { started: worker.headStartedAt }))
       this.#retry.unshift(...rest)
@@ -282,7 +283,7 @@ class PoolExecution {
     this.#maybeFinish()
   }
 
-  #acceptOutcomes(worker: WorkerProcess, outcomes: RunOutcome[], started: number | undefined): void {
+  #acceptOutcomes(worker: WorkerProcess, outcomes: RunOutcome[], started: number | undefined, exact: boolean): void {
     let runtimeSum = 0
     for (const outcome of outcomes) {
       const index = worker.inFlight.shift()
@@ -298,6 +299,7 @@ class PoolExecution {
       this.#meanRuntimeMs = this.#meanRuntimeMs === undefined ? mean : 0.7 * this.#meanRuntimeMs + 0.3 * mean
     }
     worker.headStartedAt = started !== undefined && worker.inFlight.length > 0 ? started : undefined
+    worker.headStartExact = worker.headStartedAt !== undefined && exact
     if (worker.headStartedAt !== undefined) this.#options.onStarted?.([this.#tasks[worker.inFlight[0]].id])
     this.#afterChange()
   }
@@ -398,7 +400,7 @@ class PoolExecution {
     const now = Date.now()
     for (const worker of [...this.#roster.workers()]) {
       const started = worker.headStartedAt
-      if (started === undefined || worker.inFlight.length === 0 || now < started + timeoutMs + TIMEOUT_GRACE_MS) continue
+      if (started === undefined || !worker.headStartExact || worker.inFlight.length === 0 || now < started + timeoutMs + TIMEOUT_GRACE_MS) continue
       const [head, ...rest] = worker.inFlight
       worker.inFlight = []
       worker.kill()

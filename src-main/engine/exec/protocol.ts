@@ -21,8 +21,10 @@ export type FromWorkerMessage =
   | { type: 'ready'; pid: number }
   /**
    * Outcomes of the next tasks, in the order they were sent. `started` (epoch ms) says the task after
-   * them has begun at that time; absent, the parent knows nothing about the next task's start.
+   * them has begun at that time; absent, the parent knows nothing about the next task's start. `exact`
+   * promises that this task's outcome is sent before any other task starts, so until then it is the one
+   * running (what timeouts and crash blame rely on).
    */
-  | { type: 'outcomes'; outcomes: RunOutcome[]; started?: number }
+  | { type: 'outcomes'; outcomes: RunOutcome[]; started?: number; exact?: true }
   /** Reply to `cancel`: the tasks the worker held but never started are dropped. */
   | { type: 'cancelled'; dropped: number }

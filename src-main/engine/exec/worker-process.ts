@@ -20,6 +20,8 @@ export class WorkerProcess {
   inFlight: number[] = []
   /** When the first task of `inFlight` started (epoch ms), if the worker said so. */
   headStartedAt: number | undefined
+  /** The worker promised to answer the first task before starting another: it is the one running. */
+  headStartExact = false
   /** The worker answered its first message. */
   ready = false
   /** The pool itself is ending this process: its exit is not a crash. */

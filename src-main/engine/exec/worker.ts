@@ -57,6 +57,7 @@ let pending: RunOutcome[] = []
 let oldestPendingAt = 0
 let flushTimer: NodeJS.Timeout | undefined
 let activeRunStartedAt: number | undefined
+let activeRunExact = false
 
 process.on('uncaughtException', (error) => reportEscaped(error, 'uncaught exception'))
 process.on('unhandledRejection', (reason) => reportEscaped(reason, 'unhandled rejection'))
@@ -98,14 +99,19 @@ async function drain(): Promise<void> {
     const now = performance.now()
     // After a run that took a while, the next one probably will too: send what is done before starting it.
     const due = pending.length > 0 && (now - oldestPendingAt > FLUSH_AGE_MS || lastRunMs >= SLOW_RUN_MS)
+    const exact = reportEveryStart || chunk.reportStart
     activeRunStartedAt = Date.now()
-    if (due || reportEveryStart || chunk.reportStart) flush(activeRunStartedAt)
+    activeRunExact = exact
+    if (due || exact) flush(activeRunStartedAt)
     const outcome = await compute(task)
     activeRunStartedAt = undefined
+    activeRunExact = false
     lastRunMs = performance.now() - now
     if (pending.length === 0) oldestPendingAt = performance.now()
     pending.push(outcome)
-    if (pending.length >= FLUSH_COUNT) flush()
+    // An exact start promised the pool this outcome before anything else starts (with reportEveryStart
+    // the next run's start message carries it).
+    if (pending.length >= FLUSH_COUNT || (exact && !reportEveryStart)) flush()
     else flushTimer ??= setTimeout(onFlushTimer, FLUSH_AGE_MS)
     // Let messages in (more tasks, cancel) and timers run, without paying for it on every tiny run.
     if (++runsSinceYield >= YIELD_EVERY_RUNS || performance.now() - lastYield > YIELD_EVERY_MS) {
@@ -142,7 +148,9 @@ function flush(started?: number): void {
   if (pending.length === 0 && started === undefined) return
   const outcomes = pending
   pending = []
-  send(started === undefined ? { type: 'outcomes', outcomes } : { type: 'outcomes', outcomes, started })
+  if (started === undefined) send({ type: 'outcomes', outcomes })
+  else if (activeRunExact) send({ type: 'outcomes', outcomes, started, exact: true })
+  else send({ type: 'outcomes', outcomes, started })
 }
 
 function answerCancel(): void {
