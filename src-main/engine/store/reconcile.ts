@@ -122,7 +122,7 @@ function reconcileRecordFile(
   } finally {
     fileSystem.closeSync(fd)
   }
-  index.forgetFile(record.name)
+  index.forgetFile(record.name, record)
   const frame = readOneFrame(bytes)
   if ('reason' in frame) {
     index.addScanned(corruptIndexedRun(record.batch, record.id, record.name, 0, now.size))

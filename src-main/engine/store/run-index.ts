@@ -40,12 +40,11 @@ interface RunRow {
 }
 
 const RUN_COLUMNS =
-  'batch, id, run_class, code_hash, runtime, started, ended, host, file, frame_offset, frame_length, corrupt, parameters, scalars, origin'
-const UPDATE_ALL =
-  'run_class = excluded.run_class, code_hash = excluded.code_hash, runtime = excluded.runtime, started = excluded.started, ' +
-  'ended = excluded.ended, host = excluded.host, file = excluded.file, frame_offset = excluded.frame_offset, ' +
-  'frame_length = excluded.frame_length, corrupt = excluded.corrupt, parameters = excluded.parameters, ' +
-  'scalars = excluded.scalars, origin = excluded.origin'
+  'r.batch, r.id, r.run_class, r.code_hash, r.runtime, r.started, r.ended, r.host, r.file, r.frame_offset, r.frame_length, k.corrupt, r.parameters, r.scalars, r.origin'
+const FROM_KEYS_AND_RUNS = 'FROM run_keys k JOIN runs r ON r.row = k.row'
+// storedIds() encodes each run's (code number, corrupt) pair as one character; past this many code versions
+// the characters would reach the UTF-16 surrogate range, and a grouped query is used instead.
+const MAX_CHAR_CODED_VERSIONS = 27_000
 
 /** True for SQLite errors that mean the database file itself is damaged or is not a database. */
 export function isIndexDamaged(error: unknown): boolean {
@@ -55,14 +54,10 @@ export function isIndexDamaged(error: unknown): boolean {
 
 export class RunIndex {
   readonly #db: Database.Database
-  readonly #insertWritten: Database.Statement
-  readonly #insertScanned: Database.Statement
-  readonly #setFile: Database.Statement
-  readonly #hasFailures: Database.Statement
-  readonly #deleteFailure: Database.Statement
-  readonly #storedIds: Database.Statement
-  readonly #has: Database.Statement
-  readonly #row: Database.Statement
+  readonly #codeNumbers = new Map<string, number>()
+  readonly #codeHashes: string[] = []
+  readonly #statements: ReturnType<typeof prepareStatements>
+  #nextRow: number
 
   /**
    * Opens (creating if needed) and migrates an index; `':memory:'` for a read-only session.
@@ -76,6 +71,11 @@ export class RunIndex {
         // NORMAL in WAL mode may lose the last commits on power loss but never corrupts; the files are
         // the truth and reopening re-indexes whatever the index lost.
         db.pragma('synchronous = NORMAL')
+        // Checkpoint every ~40 MB of WAL rather than every 4 MB: a page changed by many commits is then
+        // copied back once. The cache keeps a large index's hot pages in memory (grows only as used).
+        db.pragma('wal_autocheckpoint = 10000')
+        db.pragma('journal_size_limit = 67108864')
+        db.pragma('cache_size = -65536')
         const check = db.pragma('quick_check', { simple: true })
         if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' })
       }
@@ -85,56 +85,102 @@ export class RunIndex {
       throw error
     }
     this.#db = db
-    this.#insertWritten = db.prepare(
-      `INSERT INTO runs (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch, id) DO UPDATE SET ${UPDATE_ALL}`
-    )
-    // When files are scanned, a run id can appear more than once (a re-run, a damaged copy): an intact
-    // record beats a damaged one, and among intact ones the latest `ended` wins.
-    this.#insertScanned = db.prepare(
-      `INSERT INTO runs (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch, id) DO UPDATE SET ${UPDATE_ALL} ` +
-        'WHERE runs.corrupt = 1 OR (excluded.corrupt = 0 AND excluded.ended >= runs.ended)'
-    )
-    this.#setFile = db.prepare(
-      'INSERT INTO files (name, indexed_bytes, mtime_ms) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET indexed_bytes = excluded.indexed_bytes, mtime_ms = excluded.mtime_ms'
-    )
-    this.#hasFailures = db.prepare('SELECT 1 FROM failures WHERE batch = ? LIMIT 1').pluck()
-    this.#deleteFailure = db.prepare('DELETE FROM failures WHERE batch = ? AND id = ?')
-    this.#storedIds = db
-      .prepare("SELECT code_hash, corrupt, group_concat(id, '') FROM runs WHERE batch = ? GROUP BY code_hash, corrupt")
-      .raw()
-    this.#has = db.prepare('SELECT 1 FROM runs WHERE batch = ? AND id = ?').pluck()
-    this.#row = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE batch = ? AND id = ?`)
+    this.#statements = prepareStatements(db)
+    this.#nextRow = 1
+    this.#loadCachedState()
   }
 
-  /** Runs `work` in one transaction (rolled back if it throws). */
+  // Code numbers and the next row number are cached here; after a rollback they are read again.
+  #loadCachedState(): void {
+    this.#nextRow = ((this.#db.prepare('SELECT max(row) FROM runs').pluck().get() as number | null) ?? 0) + 1
+    this.#codeNumbers.clear()
+    this.#codeHashes.length = 0
+    for (const [codeNo, codeHash] of this.#db.prepare('SELECT code_no, code_hash FROM code_hashes').raw().all() as [number, string][]) {
+      this.#codeNumbers.set(codeHash, codeNo)
+      this.#codeHashes[codeNo] = codeHash
+    }
+  }
+
+  /** Runs `work` in one transaction (rolled back if it throws; a savepoint when nested). */
   transaction<T>(work: () => T): T {
-    return this.#db.transaction(work)()
+    try {
+      return this.#db.transaction(work)()
+    } catch (error) {
+      try {
+        this.#loadCachedState()
+      } catch {
+        // the original error says more
+      }
+      throw error
+    }
   }
 
-  /** Records freshly written results (they replace any earlier record of the same run) and the files' new sizes. */
+  /**
+   * Records freshly written results (each replaces any earlier record of the same run and clears the run's
+   * failure) and the files' new sizes, in one transaction.
+   */
   addWritten(runs: IndexedRun[], files: { name: string; bytes: number; mtimeMs: number }[]): void {
     this.transaction(() => {
-      const batchesWithFailures = new Set<string>()
-      const checked = new Set<string>()
+      const { findRow, hasFailures, deleteFailure, setFile } = this.#statements
+      let failuresOf: string | undefined
+      let batchHasFailures = false
       for (const run of runs) {
-        insert(this.#insertWritten, run)
-        if (!checked.has(run.batch)) {
-          checked.add(run.batch)
-          if (this.#hasFailures.get(run.batch)) batchesWithFailures.add(run.batch)
+        if (!this.#insertIfNew(run)) this.#put(run, findRow.get(run.batch, run.id) as number)
+        if (run.batch !== failuresOf) {
+          failuresOf = run.batch
+          batchHasFailures = hasFailures.get(run.batch) !== undefined
         }
-        if (batchesWithFailures.has(run.batch)) this.#deleteFailure.run(run.batch, run.id)
+        if (batchHasFailures) deleteFailure.run(run.batch, run.id)
       }
-      for (const file of files) this.#setFile.run(file.name, file.bytes, file.mtimeMs)
+      for (const file of files) setFile.run(file.name, file.bytes, file.mtimeMs)
     })
   }
 
-  /** Records a run found while scanning files (call inside a transaction for speed). */
+  /**
+   * Records a run found while scanning files (call inside a transaction). A run id can appear more than once
+   * (a re-run, a damaged copy): an intact record beats a damaged one, and among intact ones the latest
+   * `ended` wins, so the outcome does not depend on the order files are scanned in.
+   */
   addScanned(run: IndexedRun): void {
-    insert(this.#insertScanned, run)
+    const existing = this.#statements.findRowCorruptEnded.get(run.batch, run.id) as [number, number, number] | undefined
+    if (existing) {
+      const [, corrupt, ended] = existing
+      if (corrupt === 0 && (run.corrupt || run.ended < ended)) return
+    }
+    this.#put(run, existing?.[0])
+  }
+
+  // The common case, a run not indexed yet, costs one seek: the key is inserted unless present, with the row
+  // number its `runs` row will get.
+  #insertIfNew(run: IndexedRun): boolean {
+    const row = this.#nextRow
+    if (this.#statements.insertKeyIfNew.run(run.batch, run.id, this.#codeNumber(run.codeHash), run.corrupt ? 1 : 0, row).changes === 0) return false
+    this.#nextRow++
+    this.#statements.insertRun.run(row, ...runValues(run))
+    return true
+  }
+
+  #put(run: IndexedRun, row: number | undefined): void {
+    if (row === undefined) {
+      if (!this.#insertIfNew(run)) throw new Error(`internal: run ${run.id} appeared while indexing it`)
+      return
+    }
+    this.#statements.updateRun.run(...runValues(run), row)
+    this.#statements.updateKey.run(this.#codeNumber(run.codeHash), run.corrupt ? 1 : 0, run.batch, run.id)
+  }
+
+  #codeNumber(codeHash: string): number {
+    let codeNo = this.#codeNumbers.get(codeHash)
+    if (codeNo === undefined) {
+      codeNo = this.#statements.insertCodeHash.run(codeHash).lastInsertRowid as number
+      this.#codeNumbers.set(codeHash, codeNo)
+      this.#codeHashes[codeNo] = codeHash
+    }
+    return codeNo
   }
 
   setFileState(name: string, state: IndexedFileState): void {
-    this.#setFile.run(name, state.bytes, state.mtimeMs)
+    this.#statements.setFile.run(name, state.bytes, state.mtimeMs)
   }
 
   fileStates(): Map<string, IndexedFileState> {
@@ -142,52 +188,82 @@ export class RunIndex {
     return new Map(rows.map(([name, bytes, mtimeMs]) => [name, { bytes, mtimeMs }]))
   }
 
-  /** Forgets a file and every run the index found in it. */
-  forgetFile(name: string): void {
-    this.#db.prepare('DELETE FROM runs WHERE file = ?').run(name)
+  /** Forgets a file; with `run`, also that run if the index has it in this file (a `.bdr` holds one run). */
+  forgetFile(name: string, run?: { batch: string; id: string }): void {
+    if (run) {
+      const row = this.#db.prepare('SELECT row FROM run_keys WHERE batch = ? AND id = ?').pluck().get(run.batch, run.id) as number | undefined
+      if (row !== undefined && this.#db.prepare('SELECT file FROM runs WHERE row = ?').pluck().get(row) === name) {
+        this.#db.prepare('DELETE FROM runs WHERE row = ?').run(row)
+        this.#db.prepare('DELETE FROM run_keys WHERE batch = ? AND id = ?').run(run.batch, run.id)
+      }
+    }
     this.#db.prepare('DELETE FROM files WHERE name = ?').run(name)
   }
 
   /** Forgets every run and file (failures and code versions stay). */
   forgetAllRuns(): void {
-    this.#db.exec('DELETE FROM runs; DELETE FROM files;')
+    this.#db.exec('DELETE FROM run_keys; DELETE FROM runs; DELETE FROM files;')
+    this.#nextRow = 1
   }
 
   storedIds(batch: string): Map<string, StoredIdInfo> {
     const out = new Map<string, StoredIdInfo>()
-    for (const [codeHash, corrupt, ids] of this.#storedIds.all(batch) as [string, number, string][]) {
-      const info: StoredIdInfo = Object.freeze({ codeHash, corrupt: corrupt === 1 })
-      for (let at = 0; at < ids.length; at += 40) out.set(ids.slice(at, at + 40), info)
+    const infos = new Map<number, StoredIdInfo>()
+    const infoOf = (codeNo: number, corrupt: number): StoredIdInfo => {
+      const key = codeNo * 2 + corrupt
+      let info = infos.get(key)
+      if (!info) infos.set(key, (info = Object.freeze({ codeHash: this.#codeHashes[codeNo], corrupt: corrupt === 1 })))
+      return info
+    }
+    if (this.#codeHashes.length > MAX_CHAR_CODED_VERSIONS) {
+      for (const [codeNo, corrupt, ids] of this.#statements.storedIdsGrouped.all(batch) as [number, number, string][]) {
+        const info = infoOf(codeNo, corrupt)
+        for (let at = 0; at < ids.length; at += 40) out.set(ids.slice(at, at + 40), info)
+      }
+      return out
+    }
+    const [ids, codes] = this.#statements.storedIds.get(batch) as [string | null, string | null]
+    if (ids === null || codes === null) return out
+    for (let i = 0, at = 0; i < codes.length; i++, at += 40) {
+      const code = codes.charCodeAt(i) - 48
+      out.set(ids.slice(at, at + 40), infoOf(code >> 1, code & 1))
     }
     return out
   }
 
   has(batch: string, id: string): boolean {
-    return this.#has.get(batch, id) !== undefined
+    return this.#statements.findRow.get(batch, id) !== undefined
   }
 
   run(batch: string, id: string): IndexedRun | undefined {
-    const row = this.#row.get(batch, id) as RunRow | undefined
+    const row = this.#statements.run.get(batch, id) as RunRow | undefined
     return row && indexedRunOfRow(row)
   }
 
   runs(batch: string): IndexedRun[] {
-    const rows = this.#db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE batch = ? ORDER BY started, id`).all(batch) as RunRow[]
+    const rows = this.#db.prepare(`SELECT ${RUN_COLUMNS} ${FROM_KEYS_AND_RUNS} WHERE k.batch = ? ORDER BY r.started, r.id`).all(batch) as RunRow[]
     return rows.map(indexedRunOfRow)
   }
 
   /** Every run's identity and place on disk (for verify). */
   placements(): { batch: string; id: string; file: string; offset: number; corrupt: boolean }[] {
-    const rows = this.#db.prepare('SELECT batch, id, file, frame_offset, corrupt FROM runs').raw().all() as [string, string, string, number, number][]
+    const rows = this.#db.prepare(`SELECT k.batch, k.id, r.file, r.frame_offset, k.corrupt ${FROM_KEYS_AND_RUNS}`).raw().all() as [string, string, string, number, number][]
     return rows.map(([batch, id, file, offset, corrupt]) => ({ batch, id, file, offset, corrupt: corrupt === 1 }))
   }
 
   markCorrupt(batch: string, id: string): void {
-    this.#db.prepare('UPDATE runs SET corrupt = 1 WHERE batch = ? AND id = ?').run(batch, id)
+    this.#db.prepare('UPDATE run_keys SET corrupt = 1 WHERE batch = ? AND id = ?').run(batch, id)
   }
 
+  /** Names of batches with stored runs; one index seek per batch, not a scan of every run. */
   batches(): string[] {
-    return this.#db.prepare('SELECT DISTINCT batch FROM runs ORDER BY batch').pluck().all() as string[]
+    return this.#db
+      .prepare(
+        'WITH RECURSIVE b(name) AS (SELECT min(batch) FROM run_keys UNION ALL SELECT (SELECT min(batch) FROM run_keys WHERE batch > b.name) FROM b WHERE b.name IS NOT NULL) ' +
+          'SELECT name FROM b WHERE name IS NOT NULL'
+      )
+      .pluck()
+      .all() as string[]
   }
 
   recordFailures(batch: string, failures: FailureInfo[]): void {
@@ -221,7 +297,7 @@ export class RunIndex {
 
   clearFailures(batch: string, ids: string[]): void {
     this.transaction(() => {
-      for (const id of ids) this.#deleteFailure.run(batch, id)
+      for (const id of ids) this.#statements.deleteFailure.run(batch, id)
     })
   }
 
@@ -242,7 +318,7 @@ export class RunIndex {
 
   /** The schema as SQLite stores it (for the migration snapshot test). */
   schemaSql(): string {
-    const rows = this.#db.prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type DESC, name").pluck().all() as string[]
+    const rows = this.#db.prepare('SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type DESC, name').pluck().all() as string[]
     return rows.map((sql) => sql.trim() + ';').join('\n') + '\n'
   }
 
@@ -251,24 +327,34 @@ export class RunIndex {
   }
 }
 
-function insert(statement: Database.Statement, run: IndexedRun): void {
-  statement.run(
-    run.batch,
-    run.id,
-    run.runClass,
-    run.codeHash,
-    run.runtime,
-    run.started,
-    run.ended,
-    run.host,
-    run.file,
-    run.offset,
-    run.length,
-    run.corrupt ? 1 : 0,
-    run.parametersJson,
-    run.scalarsJson,
-    run.originJson
-  )
+function prepareStatements(db: Database.Database) {
+  return {
+    findRow: db.prepare('SELECT row FROM run_keys WHERE batch = ? AND id = ?').pluck(),
+    findRowCorruptEnded: db.prepare(`SELECT k.row, k.corrupt, r.ended ${FROM_KEYS_AND_RUNS} WHERE k.batch = ? AND k.id = ?`).raw(),
+    run: db.prepare(`SELECT ${RUN_COLUMNS} ${FROM_KEYS_AND_RUNS} WHERE k.batch = ? AND k.id = ?`),
+    insertRun: db.prepare(
+      'INSERT INTO runs (row, batch, id, run_class, code_hash, runtime, started, ended, host, file, frame_offset, frame_length, parameters, scalars, origin) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+    ),
+    updateRun: db.prepare(
+      'UPDATE runs SET batch = ?, id = ?, run_class = ?, code_hash = ?, runtime = ?, started = ?, ended = ?, host = ?, file = ?, ' +
+        'frame_offset = ?, frame_length = ?, parameters = ?, scalars = ?, origin = ? WHERE row = ?'
+    ),
+    insertKeyIfNew: db.prepare('INSERT INTO run_keys (batch, id, code_no, corrupt, row) VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch, id) DO NOTHING'),
+    updateKey: db.prepare('UPDATE run_keys SET code_no = ?, corrupt = ? WHERE batch = ? AND id = ?'),
+    insertCodeHash: db.prepare('INSERT INTO code_hashes (code_hash) VALUES (?)'),
+    setFile: db.prepare(
+      'INSERT INTO files (name, indexed_bytes, mtime_ms) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET indexed_bytes = excluded.indexed_bytes, mtime_ms = excluded.mtime_ms'
+    ),
+    hasFailures: db.prepare('SELECT 1 FROM failures WHERE batch = ? LIMIT 1').pluck(),
+    deleteFailure: db.prepare('DELETE FROM failures WHERE batch = ? AND id = ?'),
+    storedIds: db.prepare("SELECT group_concat(id, ''), group_concat(char(48 + code_no * 2 + corrupt), '') FROM run_keys WHERE batch = ?").raw(),
+    storedIdsGrouped: db.prepare("SELECT code_no, corrupt, group_concat(id, '') FROM run_keys WHERE batch = ? GROUP BY code_no, corrupt").raw()
+  }
+}
+
+function runValues(run: IndexedRun): unknown[] {
+  return [run.batch, run.id, run.runClass, run.codeHash, run.runtime, run.started, run.ended, run.host, run.file, run.offset, run.length, run.parametersJson, run.scalarsJson, run.originJson]
 }
 
 function indexedRunOfRow(row: RunRow): IndexedRun {
