@@ -9,7 +9,7 @@ import { activeFileSystem, readFully, readFullySync, type StoreFileSystem } from
 import { IndexTooNewError } from './migrations'
 import { acquireProjectLock, type ProjectLock } from './project-lock'
 import { reconcile } from './reconcile'
-import { parseRecordBody, storedResultOfRecord } from './record'
+import { parseRecordBody, RECORD_FORMAT, storedResultOfRecord, type IndexedRun } from './record'
 import { classifyResultFiles } from './result-files'
 import type { FailureInfo, NewResult, StoredResult, StoredRunMeta, VerifyReport } from './result-types'
 import { ResultWriter, type ResultWriterOptions } from './result-writer'
@@ -148,6 +148,27 @@ export class ResultStore {
    * @throws StoreFormatError for an intact record in an unknown format.
    */
   read(batch: string, id: string): StoredResult | undefined {
+    const found = this.#verifiedBody(batch, id)
+    if (!found) return undefined
+    const record = this.#parseOwnRecord(found.body, found.file, found.run)
+    return storedResultOfRecord(record, found.run, found.file)
+  }
+
+  /**
+   * The checksum-verified bytes of a stored record's body (the JSON object inside its frame), to copy a
+   * result unchanged, e.g. into a result pack. Skips parsing when the body starts with its own identity.
+   * @returns undefined when the run is not stored.
+   * @throws CorruptResultError and StoreFormatError as read() does.
+   */
+  readRecordBody(batch: string, id: string): Buffer | undefined {
+    const found = this.#verifiedBody(batch, id)
+    if (!found) return undefined
+    const identity = `{"format":${RECORD_FORMAT},"batch":"${batch}","id":"${id}"`
+    if (found.body.toString('latin1', 0, identity.length) !== identity) this.#parseOwnRecord(found.body, found.file, found.run)
+    return found.body
+  }
+
+  #verifiedBody(batch: string, id: string): { body: Buffer; run: IndexedRun; file: string } | undefined {
     const index = this.#open()
     const run = index.run(batch, id)
     if (!run) return undefined
@@ -166,12 +187,16 @@ export class ResultStore {
       index.markCorrupt(batch, id)
       throw new CorruptResultError(file, run.offset, batch, id, frame.reason)
     }
-    const record = parseRecordBody(frame.body, file, run.offset)
-    if (record.batch !== batch || record.id !== id) {
-      index.markCorrupt(batch, id)
-      throw new CorruptResultError(file, run.offset, batch, id, `the record there belongs to run ${record.id} of batch "${record.batch}"`)
+    return { body: frame.body, run, file }
+  }
+
+  #parseOwnRecord(body: Buffer, file: string, run: IndexedRun): ReturnType<typeof parseRecordBody> {
+    const record = parseRecordBody(body, file, run.offset)
+    if (record.batch !== run.batch || record.id !== run.id) {
+      this.#open().markCorrupt(run.batch, run.id)
+      throw new CorruptResultError(file, run.offset, run.batch, run.id, `the record there belongs to run ${record.id} of batch "${record.batch}"`)
     }
-    return storedResultOfRecord(record, run, file)
+    return record
   }
 
   // Reads the frame at `offset`; the header's own length wins over the index's (a .bdr may have been replaced).
