@@ -35,7 +35,19 @@ export const batchSchema = z.object({
     .refine((p) => !p.includes('..') && !/^([/\\]|[A-Za-z]:)/.test(p), 'the run class file must be inside the project folder (a relative path)')
     .refine((p) => /\.(ts|js|mts|mjs)$/.test(p), 'the run class file must end in .ts or .js'),
   designs: z.array(designSchema).default([]),
-  description: z.string().max(10_000).optional()
+  description: z.string().max(10_000).optional(),
+  /**
+   * Set for a batch made by importing results (a result pack or batchpy files): its runs are the stored
+   * results, and its run class file is reference code that is never loaded or run.
+   */
+  imported: z
+    .object({
+      /** The pack file name or batchpy folder the results came from. */
+      source: z.string().max(1000),
+      author: z.string().max(200).optional(),
+      importedAt: z.string().max(40)
+    })
+    .optional()
 })
 
 export const settingsSchema = z
@@ -56,6 +68,7 @@ export const manifestSchema = z.object({
 
 export type Design = z.infer<typeof designSchema>
 export type BatchManifest = z.infer<typeof batchSchema>
+export type ImportedFrom = NonNullable<BatchManifest['imported']>
 export type Manifest = z.infer<typeof manifestSchema>
 
 /** Thrown when a manifest cannot be read; the message names the file, the line or key, and what was expected. */

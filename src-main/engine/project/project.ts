@@ -7,7 +7,7 @@ import { FunctionRef } from '../params/function-ref'
 import { linspace, logspace, rangeValues } from '../design/spaces'
 import { examplesFolder } from '../package-root'
 import type { RunClassInfo } from '../types'
-import { MANIFEST_FILE, MANIFEST_FORMAT, ManifestError, formatManifest, parseManifest, type Design, type Manifest } from './manifest'
+import { MANIFEST_FILE, MANIFEST_FORMAT, ManifestError, formatManifest, parseManifest, type Design, type ImportedFrom, type Manifest } from './manifest'
 
 /** A batch of a project: its manifest entry, its run class (or why it could not be loaded), and its runs. */
 export interface ProjectBatch {
@@ -114,6 +114,11 @@ export class Project {
     const batch = new Batch(name, { path: this.dir, saveResult: !this.readOnly })
     const projectBatch: ProjectBatch = { name, runClassFile: entry.runClass, runClass: undefined, loadError: undefined, batch }
     this.#batches.set(name, projectBatch)
+    // Imported results come with someone else's code: it is kept for reference and never loaded here.
+    if (entry.imported) {
+      batch.addResultRunFolder()
+      return projectBatch
+    }
     const file = path.join(this.dir, entry.runClass)
     try {
       if (!existsSync(file)) throw new Error(`The run class file ${entry.runClass} of batch '${name}' does not exist in ${this.dir}`)
@@ -142,11 +147,15 @@ export class Project {
     return runs
   }
 
-  /** Adds a batch with its run class file (relative to the project) and loads it. */
-  async addBatch(name: string, runClassFile: string): Promise<ProjectBatch> {
+  /**
+   * Adds a batch with its run class file (relative to the project) and loads it. With `imported`, the batch
+   * holds imported results: its runs are its stored results and the run class file is never loaded.
+   */
+  async addBatch(name: string, runClassFile: string, imported?: ImportedFrom): Promise<ProjectBatch> {
     this.#assertWritable()
     if (this.#batches.has(name)) throw new BatchInputError(`There is already a batch called '${name}'`)
-    const next = parseManifest(JSON.stringify({ ...this.manifest, batches: [...this.manifest.batches, { name, runClass: runClassFile, designs: [] }] }), 'the new batch')
+    const entry = { name, runClass: runClassFile, designs: [], ...(imported ? { imported } : {}) }
+    const next = parseManifest(JSON.stringify({ ...this.manifest, batches: [...this.manifest.batches, entry] }), 'the new batch')
     this.manifest = next
     return this.#loadBatch(name)
   }
