@@ -68,7 +68,7 @@ describe('loadRunClass', () => {
     // Vitest installs its own Error.prepareStackTrace, which hides Node's source-map support: step aside
     // so the stack is formatted as in plain Node (the CLI, Electron).
     const vitestPrepare = Error.prepareStackTrace
-    Error.prepareStackTrace = undefined
+    delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace
     try {
       run.run({ value: 5 })
     } catch (error) {
