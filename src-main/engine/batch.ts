@@ -426,7 +426,7 @@ export class Batch implements RunHost {
     const id = this.#table.ids[index]
     const store = this.#foreign.get(index) ?? this.#readableStore()
     const meta = store?.meta(this.name, id)
-    return meta ? path.join(store!.savePath, meta.file) : undefined
+    return meta ? path.resolve(store!.savePath, meta.file) : undefined
   }
 
   runError(index: number): { kind: string; message: string; stack?: string } | undefined {
