@@ -92,6 +92,14 @@ async function storedIdsAndReopen(total: number): Promise<void> {
     if (ids.size !== total) throw new Error(`storedIds gave ${ids.size} ids, expected ${total}`)
     report(`storedIds of ${total.toLocaleString('en')} rows${i === 0 ? '' : ' (again)'}`, seconds, 's', '< 0.5 s')
   }
+  started = performance.now()
+  let corrupt = 0
+  for (const [, info] of store.storedIds('bench')) if (info.corrupt) corrupt++
+  report(`  storedIds and iterate all ${total.toLocaleString('en')}`, (performance.now() - started) / 1000, 's', '-')
+  started = performance.now()
+  const ids = store.storedIds('bench')
+  if (!ids.has(idOf(total - 1)) || corrupt !== 0) throw new Error('storedIds lost an id')
+  report(`  storedIds and a first has() (builds the lookup Map)`, (performance.now() - started) / 1000, 's', '-')
   store.release()
 
   unlinkSync(path.join(dir, '.batchdesk', 'index.sqlite'))

@@ -1,6 +1,6 @@
 /** The result store: durable result files plus a rebuildable SQLite run index. See docs/result-format.md. */
 export { acquireStore, ResultStore, type AcquireStoreOptions } from './result-store'
-export type { StoredIdInfo } from './run-index'
+export type { StoredIdInfo, StoredIds } from './stored-ids'
 export type {
   CorruptRecordReport,
   FailureInfo,

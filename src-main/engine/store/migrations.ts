@@ -93,8 +93,16 @@ export function migrate(db: Database.Database): void {
   for (const migration of migrations) {
     if (migration.version <= current) continue
     db.transaction(() => {
-      db.exec(migration.sql)
+      db.exec(dedent(migration.sql))
       db.pragma(`user_version = ${migration.version}`)
     })()
   }
+}
+
+// SQLite keeps each CREATE statement's text as written; without the source indentation it reads well in
+// the schema snapshot and in database tools.
+function dedent(sql: string): string {
+  const lines = sql.replace(/^\n+|\s+$/g, '').split('\n')
+  const indent = Math.min(...lines.filter((line) => line.trim() !== '').map((line) => line.length - line.trimStart().length))
+  return lines.map((line) => line.slice(indent)).join('\n')
 }

@@ -13,7 +13,8 @@ import { parseRecordBody, RECORD_FORMAT, storedResultOfRecord, type IndexedRun }
 import { classifyResultFiles } from './result-files'
 import type { FailureInfo, NewResult, StoredResult, StoredRunMeta, VerifyReport } from './result-types'
 import { ResultWriter, type ResultWriterOptions } from './result-writer'
-import { isIndexDamaged, RunIndex, storedRunMetaOf, type StoredIdInfo } from './run-index'
+import { isIndexDamaged, RunIndex, storedRunMetaOf } from './run-index'
+import type { StoredIdInfo } from './stored-ids'
 
 export interface AcquireStoreOptions extends ResultWriterOptions {
   /** Open without the lock and without writing anything (an in-memory index is built by scanning). Default false. */
@@ -129,10 +130,12 @@ export class ResultStore {
   }
 
   /**
-   * Every stored run id of `batch` with its code hash and whether it is corrupt. Fast: one grouped query, the
-   * ids sliced from one string; entries share one frozen info object per code hash.
+   * Every stored run id of `batch` with its code hash and whether it is corrupt. Fast: one query over the
+   * narrow key table; iterating slices ids from one string, and a lookup table is built only on the first
+   * get()/has(). Entries share one frozen info object per (code hash, corrupt) pair. A snapshot: later writes
+   * do not show up in it.
    */
-  storedIds(batch: string): Map<string, StoredIdInfo> {
+  storedIds(batch: string): ReadonlyMap<string, StoredIdInfo> {
     return this.#open().storedIds(batch)
   }
 

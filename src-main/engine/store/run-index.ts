@@ -8,17 +8,12 @@ import { decodeResult } from './codec'
 import { migrate } from './migrations'
 import type { IndexedRun } from './record'
 import type { FailureInfo, StoredRunMeta } from './result-types'
+import { StoredIds, type StoredIdInfo } from './stored-ids'
 
 /** How much of a result file the index has taken in. */
 export interface IndexedFileState {
   bytes: number
   mtimeMs: number
-}
-
-/** What `storedIds` maps each id to; one shared frozen object per (code hash, corrupt) pair. */
-export interface StoredIdInfo {
-  readonly codeHash: string
-  readonly corrupt: boolean
 }
 
 interface RunRow {
@@ -142,6 +137,7 @@ export class RunIndex {
    * `ended` wins, so the outcome does not depend on the order files are scanned in.
    */
   addScanned(run: IndexedRun): void {
+    if (this.#insertIfNew(run)) return
     const existing = this.#statements.findRowCorruptEnded.get(run.batch, run.id) as [number, number, number] | undefined
     if (existing) {
       const [, corrupt, ended] = existing
@@ -206,29 +202,23 @@ export class RunIndex {
     this.#nextRow = 1
   }
 
-  storedIds(batch: string): Map<string, StoredIdInfo> {
-    const out = new Map<string, StoredIdInfo>()
+  storedIds(batch: string): ReadonlyMap<string, StoredIdInfo> {
     const infos = new Map<number, StoredIdInfo>()
-    const infoOf = (codeNo: number, corrupt: number): StoredIdInfo => {
-      const key = codeNo * 2 + corrupt
-      let info = infos.get(key)
-      if (!info) infos.set(key, (info = Object.freeze({ codeHash: this.#codeHashes[codeNo], corrupt: corrupt === 1 })))
+    const infoOf = (code: number): StoredIdInfo => {
+      let info = infos.get(code)
+      if (!info) infos.set(code, (info = Object.freeze({ codeHash: this.#codeHashes[code >> 1], corrupt: (code & 1) === 1 })))
       return info
     }
     if (this.#codeHashes.length > MAX_CHAR_CODED_VERSIONS) {
-      for (const [codeNo, corrupt, ids] of this.#statements.storedIdsGrouped.all(batch) as [number, number, string][]) {
-        const info = infoOf(codeNo, corrupt)
+      const out = new Map<string, StoredIdInfo>()
+      for (const [code, ids] of this.#statements.storedIdsGrouped.all(batch) as [number, string][]) {
+        const info = infoOf(code)
         for (let at = 0; at < ids.length; at += 40) out.set(ids.slice(at, at + 40), info)
       }
       return out
     }
     const [ids, codes] = this.#statements.storedIds.get(batch) as [string | null, string | null]
-    if (ids === null || codes === null) return out
-    for (let i = 0, at = 0; i < codes.length; i++, at += 40) {
-      const code = codes.charCodeAt(i) - 48
-      out.set(ids.slice(at, at + 40), infoOf(code >> 1, code & 1))
-    }
-    return out
+    return new StoredIds(ids ?? '', codes ?? '', (char) => infoOf(char - 48))
   }
 
   has(batch: string, id: string): boolean {
@@ -349,7 +339,7 @@ function prepareStatements(db: Database.Database) {
     hasFailures: db.prepare('SELECT 1 FROM failures WHERE batch = ? LIMIT 1').pluck(),
     deleteFailure: db.prepare('DELETE FROM failures WHERE batch = ? AND id = ?'),
     storedIds: db.prepare("SELECT group_concat(id, ''), group_concat(char(48 + code_no * 2 + corrupt), '') FROM run_keys WHERE batch = ?").raw(),
-    storedIdsGrouped: db.prepare("SELECT code_no, corrupt, group_concat(id, '') FROM run_keys WHERE batch = ? GROUP BY code_no, corrupt").raw()
+    storedIdsGrouped: db.prepare("SELECT code_no * 2 + corrupt, group_concat(id, '') FROM run_keys WHERE batch = ? GROUP BY code_no, corrupt").raw()
   }
 }
 

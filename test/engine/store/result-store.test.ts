@@ -144,7 +144,7 @@ describe('result store', () => {
     await store.write([makeResult('example', 6, { origin: { pack: 'p.bdpack', author: 'Ada' } }), makeResult('other', 1)])
     const big = { nested: { data: 'y'.repeat(1100 * 1024) }, n: 1 }
     await store.write([makeResult('example', 7, { resultJson: encodeToJson(big), scalarsJson: JSON.stringify(scalarFields(big)), ended: 1_800_000_000_001 })])
-    const ids = store.storedIds('example')
+    const ids = new Map(store.storedIds('example'))
     const listed = store.listMeta('example')
     const batches = store.batches()
     expect(ids.get(idOf(5))).toEqual({ codeHash: 'code-2', corrupt: false })
@@ -153,7 +153,7 @@ describe('result store', () => {
 
     removeIndex(dir)
     store = open(dir)
-    expect(store.storedIds('example')).toEqual(ids)
+    expect(new Map(store.storedIds('example'))).toEqual(ids)
     expect(store.listMeta('example')).toEqual(listed)
     expect(store.batches()).toEqual(batches)
     expect(store.read('example', idOf(7))!.result).toStrictEqual(big)
@@ -243,7 +243,7 @@ describe('result store', () => {
     const store = open(dir)
     await store.write([makeResult('example', 1)])
     await store.write([makeResult('example', 1, { codeHash: 'code-2', result: { val: 99 } })])
-    expect(store.storedIds('example')).toEqual(new Map([[idOf(1), { codeHash: 'code-2', corrupt: false }]]))
+    expect(new Map(store.storedIds('example'))).toEqual(new Map([[idOf(1), { codeHash: 'code-2', corrupt: false }]]))
     expect(store.read('example', idOf(1))!.result).toEqual({ val: 99 })
     expect(store.listMeta('example')).toHaveLength(1)
   })
@@ -260,7 +260,12 @@ describe('result store', () => {
 
     const ids = store.storedIds('example')
     expect(ids.size).toBe(10_000)
+    const iterated = [...ids]
+    expect(new Set(iterated.map(([id]) => id)).size).toBe(10_000)
+    for (const [id, info] of iterated) expect(ids.get(id)).toBe(info)
     for (let n = 0; n < 10_000; n++) expect(ids.get(idOf(n))).toEqual({ codeHash: `code-${n % 3}`, corrupt: n === 10 })
+    expect(ids.has(idOf(10_001))).toBe(false)
+    expect([...ids.keys()]).toEqual(iterated.map(([id]) => id))
     expect(store.storedIds('nothing').size).toBe(0)
   })
 
