@@ -37,8 +37,8 @@ export class LogCapture {
       const original = console[method]
       originals.set(method, original)
       console[method] = (...args: unknown[]) => {
-        if (this.#active) this.#append(format(...args) + '\n')
-        else original.apply(console, args)
+        if (!this.#active) original.apply(console, args)
+        else if (!this.#truncated) this.#append(format(...args) + '\n')
       }
     }
     const streams = [process.stdout, process.stderr]

@@ -405,7 +405,7 @@ class PoolExecution {
       worker.inFlight = []
       worker.kill()
       this.#roster.remove(worker)
-      const message = `took longer than the ${formatSeconds(timeoutMs)} timeout (the worker process was stopped)`
+      const message = `took longer than the ${formatSeconds(timeoutMs)} timeout`
       this.#answer(head, failureOutcome(this.#tasks[head], 'timeout', message, { started, ended: now }))
       this.#retry.unshift(...rest)
     }
