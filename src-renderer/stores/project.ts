@@ -134,15 +134,22 @@ export const useProjectStore = defineStore('project', () => {
     return listing
   }
 
-  /** A folder for a new project from an example: `<home>/Batchdesk/<example>`, numbered when taken. */
-  async function suggestLocation(base: string): Promise<string> {
-    const listing = home.value ? undefined : await browse()
-    const root = joinPath(home.value ?? listing?.home ?? '', 'Batchdesk')
-    const existing = await getApi().projects.browse({ dir: root })
+  /**
+   * Where a new project goes unless the user picks another place: `<home>/Batchdesk/<base>`, numbered
+   * (`quickstart-2`) when that folder exists. Asked quietly: a missing Batchdesk folder is not an error.
+   */
+  async function suggestLocation(base: string): Promise<{ parent: string; name: string }> {
+    const api = getApi()
+    if (!home.value) {
+      const listing = await api.projects.browse({})
+      if (listing.ok) home.value = listing.value.home
+    }
+    const parent = joinPath(home.value ?? '', 'Batchdesk')
+    const existing = await api.projects.browse({ dir: parent })
     const taken = new Set(existing.ok ? existing.value.entries.map((e) => e.name) : [])
     let name = base
     for (let i = 2; taken.has(name); i++) name = `${base}-${i}`
-    return joinPath(root, name)
+    return { parent, name }
   }
 
   function selectBatch(name: string): void {
