@@ -53,7 +53,10 @@ export async function buildEngine(options = {}) {
     })
   )
   const ms = performance.now() - started
-  if (!options.quiet) console.log(`engine built in ${ms.toFixed(0)} ms: ${built.join(', ')}${skipped.length ? ` (absent: ${skipped.join(', ')})` : ''}`)
+  if (!options.quiet)
+    console.log(
+      `engine built in ${ms.toFixed(0)} ms: ${built.join(', ')}${skipped.length ? ` (absent: ${skipped.join(', ')})` : ''}`
+    )
   return { built, skipped, ms }
 }
 
@@ -81,7 +84,11 @@ export function formatBuildError(error) {
   return (
     'engine build failed:\n' +
     error.errors
-      .map((e) => (e.location ? `${relative(root, resolve(root, e.location.file))}:${e.location.line}:${e.location.column + 1}: ${e.text}` : e.text))
+      .map((e) =>
+        e.location
+          ? `${relative(root, resolve(root, e.location.file))}:${e.location.line}:${e.location.column + 1}: ${e.text}`
+          : e.text
+      )
       .join('\n')
   )
 }

@@ -10,6 +10,8 @@ export default async function setup(): Promise<void> {
   } catch (error) {
     // Throwing here would fail every test, also those that never start a worker; tests that do will fail
     // on their own, and this message says why.
-    console.error(`\n[global-setup] ${formatBuildError(error)}\n[global-setup] tests that fork workers or run the CLI will use a stale or missing build.\n`)
+    console.error(
+      `\n[global-setup] ${formatBuildError(error)}\n[global-setup] tests that fork workers or run the CLI will use a stale or missing build.\n`
+    )
   }
 }

@@ -3,7 +3,16 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { build, buildSync, transform, transformSync, type BuildOptions, type Loader, type Message, type TransformOptions } from 'esbuild'
+import {
+  build,
+  buildSync,
+  transform,
+  transformSync,
+  type BuildOptions,
+  type Loader,
+  type Message,
+  type TransformOptions
+} from 'esbuild'
 
 /** A run class module compiled for loading: one CommonJS bundle of the module and everything it imports. */
 export interface CompiledModule {
@@ -105,7 +114,8 @@ export function defaultModuleCacheDir(): string {
 
 function checkedEntry(file: string): string {
   const entry = path.resolve(file)
-  if (!existsSync(entry)) throw new RunClassCompileError(entry, [{ file: entry, line: 0, column: 0, message: 'file not found' }])
+  if (!existsSync(entry))
+    throw new RunClassCompileError(entry, [{ file: entry, line: 0, column: 0, message: 'file not found' }])
   return entry
 }
 
@@ -126,7 +136,11 @@ function bundleOptions(entry: string): BuildOptions & { write: false } {
     keepNames: true,
     external: ['batchdesk'],
     banner: { js: BANNER },
-    define: { 'import.meta.url': '__bdImportMetaUrl', 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname' },
+    define: {
+      'import.meta.url': '__bdImportMetaUrl',
+      'import.meta.filename': '__filename',
+      'import.meta.dirname': '__dirname'
+    },
     logLevel: 'silent'
   }
 }
@@ -147,7 +161,10 @@ function finish(entry: string, bundle: string, entryEsm: string, options: Compil
   const mapAt = bundle.lastIndexOf(SOURCE_MAP_PREFIX)
   const codeOnly = mapAt < 0 ? bundle : bundle.slice(0, mapAt)
   const codeHash = createHash('sha256').update(codeOnly).digest('hex')
-  const code = mapAt < 0 ? bundle : codeOnly + absoluteSourceMap(bundle.slice(mapAt + SOURCE_MAP_PREFIX.length), path.dirname(entry))
+  const code =
+    mapAt < 0
+      ? bundle
+      : codeOnly + absoluteSourceMap(bundle.slice(mapAt + SOURCE_MAP_PREFIX.length), path.dirname(entry))
   const cacheDir = options.cacheDir ?? defaultModuleCacheDir()
   const bundleFile = path.join(cacheDir, `${codeHash}.cjs`)
   writeIfChanged(bundleFile, code)
@@ -160,7 +177,9 @@ function finish(entry: string, bundle: string, entryEsm: string, options: Compil
  */
 function absoluteSourceMap(base64: string, moduleDir: string): string {
   const map = JSON.parse(Buffer.from(base64.trim(), 'base64').toString('utf8')) as { sources?: string[] }
-  map.sources = (map.sources ?? []).map((source) => (/^[a-z][a-z0-9+.-]*:/i.test(source) ? source : pathToFileURL(path.resolve(moduleDir, source)).href))
+  map.sources = (map.sources ?? []).map((source) =>
+    /^[a-z][a-z0-9+.-]*:/i.test(source) ? source : pathToFileURL(path.resolve(moduleDir, source)).href
+  )
   return SOURCE_MAP_PREFIX + Buffer.from(JSON.stringify(map)).toString('base64') + '\n'
 }
 
@@ -196,6 +215,7 @@ function compileError(entry: string, error: unknown): Error {
 }
 
 function formatDiagnostic(diagnostic: CompileDiagnostic): string {
-  const where = diagnostic.line > 0 ? `${diagnostic.file}:${diagnostic.line}:${diagnostic.column}` : diagnostic.file
+  const where =
+    diagnostic.line > 0 ? `${diagnostic.file}:${diagnostic.line}:${diagnostic.column}` : diagnostic.file
   return `${where}: ${diagnostic.message}`
 }

@@ -18,7 +18,12 @@ export async function describeRunModule(file: string, options: CompileOptions = 
     name: described.className,
     parameters: described.parameters,
     codeHash: compiled.codeHash,
-    ref: { codeHash: compiled.codeHash, bundleFile: compiled.bundleFile, exportName, sourceFile: compiled.file },
+    ref: {
+      codeHash: compiled.codeHash,
+      bundleFile: compiled.bundleFile,
+      exportName,
+      sourceFile: compiled.file
+    },
     functionExports: described.functionExports,
     sourceFile: compiled.file
   }
@@ -32,10 +37,13 @@ function exportNameOf(esm: string, className: string): string {
   }
   for (const node of program.body) {
     if (node.type !== 'ExportNamedDeclaration') continue
-    if (node.declaration?.type === 'ClassDeclaration' && node.declaration.id?.name === className) return className
+    if (node.declaration?.type === 'ClassDeclaration' && node.declaration.id?.name === className)
+      return className
     for (const specifier of node.specifiers) {
-      const local = specifier.local.type === 'Identifier' ? specifier.local.name : String(specifier.local.value)
-      const exported = specifier.exported.type === 'Identifier' ? specifier.exported.name : String(specifier.exported.value)
+      const local =
+        specifier.local.type === 'Identifier' ? specifier.local.name : String(specifier.local.value)
+      const exported =
+        specifier.exported.type === 'Identifier' ? specifier.exported.name : String(specifier.exported.value)
       if (local === className) return exported === 'default' ? 'default' : exported
     }
   }

@@ -23,7 +23,12 @@ export function loadRunClass(file: string, options: CompileOptions = {}): RunCon
       name: runClass.name,
       parameters: readParametersFromClass(runClass),
       codeHash: compiled.codeHash,
-      ref: { codeHash: compiled.codeHash, bundleFile: compiled.bundleFile, exportName, sourceFile: compiled.file },
+      ref: {
+        codeHash: compiled.codeHash,
+        bundleFile: compiled.bundleFile,
+        exportName,
+        sourceFile: compiled.file
+      },
       functionExports: exportedFunctionNames(exports),
       sourceFile: compiled.file
     }

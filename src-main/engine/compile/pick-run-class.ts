@@ -1,6 +1,8 @@
 import { RunClassError } from '../params/read-parameters'
-import type { RunConstructor } from '../run'
+import type { Run as RunClass, RunConstructor } from '../run'
 import { runBaseClass } from './require-bundle'
+
+type RunBase = typeof RunClass
 
 /** A run class found among a module's exports. */
 export interface PickedRunClass {
@@ -15,8 +17,12 @@ export interface PickedRunClass {
  * @throws RunClassError when that export is not a class extending Run with its own run() method, or when
  *   there is no default export and not exactly one exported Run subclass.
  */
-export function pickRunClass(exports: Record<string, unknown>, fileLabel: string, exportName?: string): PickedRunClass {
-  const Run = runBaseClass()
+export function pickRunClass(
+  exports: Record<string, unknown>,
+  fileLabel: string,
+  exportName?: string
+): PickedRunClass {
+  const Run: RunBase = runBaseClass()
   if (exportName === undefined) {
     if (exports.default !== undefined) exportName = 'default'
     else {
@@ -39,7 +45,7 @@ export function pickRunClass(exports: Record<string, unknown>, fileLabel: string
   return { runClass: candidate as RunConstructor, exportName }
 }
 
-function isRunSubclass(value: unknown, Run: Function): boolean {
+function isRunSubclass(value: unknown, Run: RunBase): boolean {
   if (typeof value !== 'function' || !(value.prototype instanceof Run)) return false
   const run = (value.prototype as { run?: unknown }).run
   return typeof run === 'function' && run !== Run.prototype.run
@@ -49,6 +55,10 @@ function isRunSubclass(value: unknown, Run: Function): boolean {
 export function exportedFunctionNames(exports: Record<string, unknown>): string[] {
   return Object.keys(exports).filter((name) => {
     const value = exports[name]
-    return name !== 'default' && typeof value === 'function' && !/^class[\s{]/.test(Function.prototype.toString.call(value))
+    return (
+      name !== 'default' &&
+      typeof value === 'function' &&
+      !/^class[\s{]/.test(Function.prototype.toString.call(value))
+    )
   })
 }

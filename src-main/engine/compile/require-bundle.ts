@@ -29,7 +29,7 @@ export function installRunApi(): void {
 }
 
 /** The `Run` class user modules extend. */
-export function runBaseClass(): Function {
+export function runBaseClass(): typeof runApi.Run {
   installRunApi()
   return ((globalThis as Record<string, unknown>).__batchdesk as typeof runApi).Run
 }

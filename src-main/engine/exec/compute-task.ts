@@ -34,7 +34,11 @@ class RunTimedOut extends Error {}
  * turns what happened into an outcome (never throws). The result is encoded here (`encodeToJson`), so a
  * result that cannot be stored fails with kind 'unstorable'.
  */
-export async function computeTask(task: RunTask, loaded: LoadedRunClass, context: ComputeContext): Promise<RunOutcome> {
+export async function computeTask(
+  task: RunTask,
+  loaded: LoadedRunClass,
+  context: ComputeContext
+): Promise<RunOutcome> {
   let params: Record<string, unknown>
   try {
     params = fromWire(task.params, (path) => resolveFunction(path, loaded.exports, loaded.label))
@@ -65,12 +69,20 @@ export async function computeTask(task: RunTask, loaded: LoadedRunClass, context
   const times = { started, ended, log, logTruncated }
 
   const exit = exits.called
-  if (exit) return { ...failureOutcome(task, 'exited', `run() called process.exit(${formatCode(exit.code)})`, times), runtime }
+  if (exit)
+    return {
+      ...failureOutcome(task, 'exited', `run() called process.exit(${formatCode(exit.code)})`, times),
+      runtime
+    }
   if (thrown) {
     const { error } = thrown
-    if (error instanceof RunTimedOut) return { ...failureOutcome(task, 'timeout', error.message, times), runtime }
+    if (error instanceof RunTimedOut)
+      return { ...failureOutcome(task, 'timeout', error.message, times), runtime }
     const kind: RunFailureKind = 'error'
-    const message = error instanceof Error ? error.message : `run() threw ${inspect(error, { depth: 2, breakLength: Infinity })}`
+    const message =
+      error instanceof Error
+        ? error.message
+        : `run() threw ${inspect(error, { depth: 2, breakLength: Infinity })}`
     const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : undefined
     return { ...failureOutcome(task, kind, message, { ...times, stack }), runtime }
   }
@@ -79,7 +91,10 @@ export async function computeTask(task: RunTask, loaded: LoadedRunClass, context
     resultJson = encodeToJson(value)
   } catch (error) {
     // Anything else thrown while encoding comes from the result itself (a throwing getter, say).
-    const message = error instanceof UnstorableValueError ? error.message : `the result cannot be stored: ${String((error as Error)?.message ?? error)}`
+    const message =
+      error instanceof UnstorableValueError
+        ? error.message
+        : `the result cannot be stored: ${String((error as Error)?.message ?? error)}`
     return { ...failureOutcome(task, 'unstorable', message, times), runtime }
   }
   return {
@@ -102,7 +117,11 @@ function bindStandalone(run: Run, publicParams: Record<string, unknown>, id: str
   else Object.defineProperty(run, 'parameters', { value: publicParams })
 }
 
-async function settleAsync(pending: PromiseLike<unknown>, context: ComputeContext, startedAt: number): Promise<unknown> {
+async function settleAsync(
+  pending: PromiseLike<unknown>,
+  context: ComputeContext,
+  startedAt: number
+): Promise<unknown> {
   const { escapes, timeoutMs } = context
   if (!escapes && timeoutMs === undefined) return await pending
   let timer: NodeJS.Timeout | undefined
@@ -112,7 +131,10 @@ async function settleAsync(pending: PromiseLike<unknown>, context: ComputeContex
     racers.push(
       new Promise<never>((_, reject) => {
         const remaining = Math.max(0, startedAt + timeoutMs - performance.now())
-        timer = setTimeout(() => reject(new RunTimedOut(`took longer than the ${formatSeconds(timeoutMs)} timeout`)), remaining)
+        timer = setTimeout(
+          () => reject(new RunTimedOut(`took longer than the ${formatSeconds(timeoutMs)} timeout`)),
+          remaining
+        )
       })
     )
   }
@@ -125,7 +147,11 @@ async function settleAsync(pending: PromiseLike<unknown>, context: ComputeContex
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
 }
 
 function formatCode(code: unknown): string {

@@ -80,7 +80,8 @@ export class InProcessExecutor implements Executor {
     try {
       loaded = this.#load(task)
     } catch (error) {
-      if (error instanceof RunModuleLoadError) return failureOutcome(task, 'load', error.message, { stack: error.causeStack })
+      if (error instanceof RunModuleLoadError)
+        return failureOutcome(task, 'load', error.message, { stack: error.causeStack })
       throw error
     }
     return computeTask(task, loaded, context)
@@ -98,7 +99,12 @@ export class InProcessExecutor implements Executor {
 }
 
 /** Hands outcomes over with the host's own console and exit back in place (the consumer may log or exit). */
-async function deliver(outcomes: RunOutcome[], options: ExecuteTasksOptions, capture: LogCapture, exits: ExitInterceptor): Promise<void> {
+async function deliver(
+  outcomes: RunOutcome[],
+  options: ExecuteTasksOptions,
+  capture: LogCapture,
+  exits: ExitInterceptor
+): Promise<void> {
   capture.uninstall()
   exits.uninstall()
   try {

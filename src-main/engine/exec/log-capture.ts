@@ -46,7 +46,8 @@ export class LogCapture {
     streams.forEach((stream, i) => {
       const original = writers[i]
       stream.write = ((chunk: unknown, encoding?: unknown, callback?: unknown) => {
-        if (!this.#active) return original.call(stream, chunk as string, encoding as BufferEncoding, callback as () => void)
+        if (!this.#active)
+          return original.call(stream, chunk as string, encoding as BufferEncoding, callback as () => void)
         this.#append(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'))
         const done = typeof encoding === 'function' ? encoding : callback
         if (typeof done === 'function') queueMicrotask(() => done())
@@ -92,7 +93,10 @@ export class LogCapture {
     }
     // Keep the head of the output: the first lines usually say what the run was doing.
     const room = this.#capBytes - this.#bytes
-    const head = Buffer.from(text).subarray(0, room).toString('utf8').replace(/\uFFFD$/, '')
+    const head = Buffer.from(text)
+      .subarray(0, room)
+      .toString('utf8')
+      .replace(/\uFFFD$/, '')
     if (head) this.#parts.push(head)
     this.#bytes = this.#capBytes
     this.#truncated = true

@@ -40,13 +40,19 @@ export class RunModuleCache {
 
 function loadRef(ref: RunClassRef): LoadedRunClass | RunModuleLoadError {
   const label = ref.sourceFile ?? ref.bundleFile
-  if (!ref.bundleFile) return new RunModuleLoadError(`run class ${ref.codeHash.slice(0, 12)} has no compiled module to load (was it defined inline?)`)
+  if (!ref.bundleFile)
+    return new RunModuleLoadError(
+      `run class ${ref.codeHash.slice(0, 12)} has no compiled module to load (was it defined inline?)`
+    )
   try {
     const exports = requireBundle(ref.bundleFile, ref.sourceFile)
     const { runClass } = pickRunClass(exports, label, ref.exportName)
     return { runClass, exports, label }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
-    return new RunModuleLoadError(`cannot load the run class from ${label}: ${message}`, (error as Error)?.stack)
+    return new RunModuleLoadError(
+      `cannot load the run class from ${label}: ${message}`,
+      (error as Error)?.stack
+    )
   }
 }

@@ -198,7 +198,11 @@ class PoolExecution {
   }
 
   initMessage() {
-    return { type: 'init' as const, timeoutMs: this.#options.timeoutMs, reportStarts: this.#options.timeoutMs !== undefined }
+    return {
+      type: 'init' as const,
+      timeoutMs: this.#options.timeoutMs,
+      reportStarts: this.#options.timeoutMs !== undefined
+    }
   }
 
   run(): Promise<void> {
@@ -245,7 +249,11 @@ class PoolExecution {
       this.#retry.unshift(...inFlight)
       if (++this.#startupFailures >= MAX_STARTUP_FAILURES) {
         const tail = worker.stderrTail.trim()
-        this.#fail(new Error(`Worker processes exit as soon as they start (${describeExit(code, signal)})${tail ? `:\n${tail}` : ''}`))
+        this.#fail(
+          new Error(
+            `Worker processes exit as soon as they start (${describeExit(code, signal)})${tail ? `:\n${tail}` : ''}`
+          )
+        )
         return
       }
       return this.#afterChange()
@@ -262,7 +270,8 @@ class PoolExecution {
       for (const index of inFlight) {
         const crashes = (this.#crashes.get(index) ?? 0) + 1
         this.#crashes.set(index, crashes)
-        if (crashes >= MAX_CRASHES_PER_TASK) this.#answer(index, failureOutcome(this.#tasks[index], kind, message))
+        if (crashes >= MAX_CRASHES_PER_TASK)
+          this.#answer(index, failureOutcome(this.#tasks[index], kind, message))
         else {
           this.#suspects.add(index)
           retry.push(index)
@@ -283,7 +292,12 @@ class PoolExecution {
     this.#maybeFinish()
   }
 
-  #acceptOutcomes(worker: WorkerProcess, outcomes: RunOutcome[], started: number | undefined, exact: boolean): void {
+  #acceptOutcomes(
+    worker: WorkerProcess,
+    outcomes: RunOutcome[],
+    started: number | undefined,
+    exact: boolean
+  ): void {
     let runtimeSum = 0
     for (const outcome of outcomes) {
       const index = worker.inFlight.shift()
@@ -361,7 +375,10 @@ class PoolExecution {
 
   #chunkSize(): number {
     const mean = this.#meanRuntimeMs
-    const bySpeed = mean === undefined ? 4 : Math.min(MAX_CHUNK, Math.max(1, Math.floor(TARGET_CHUNK_MS / Math.max(mean, 1e-3))))
+    const bySpeed =
+      mean === undefined
+        ? 4
+        : Math.min(MAX_CHUNK, Math.max(1, Math.floor(TARGET_CHUNK_MS / Math.max(mean, 1e-3))))
     // Near the end, smaller chunks keep every worker busy until the last run.
     return Math.max(1, Math.min(bySpeed, Math.ceil(this.#queuedCount() / (this.#processes * 2))))
   }
@@ -386,12 +403,21 @@ class PoolExecution {
     const suspect = this.#retry.length > 0 && this.#suspects.has(this.#retry[0])
     const size = suspect ? 1 : this.#chunkSize()
     const indices: number[] = []
-    while (indices.length < size && this.#retry.length > 0 && (indices.length === 0 || !this.#suspects.has(this.#retry[0]))) {
+    while (
+      indices.length < size &&
+      this.#retry.length > 0 &&
+      (indices.length === 0 || !this.#suspects.has(this.#retry[0]))
+    ) {
       indices.push(this.#retry.shift()!)
     }
-    while (indices.length < size && !suspect && this.#nextFresh < this.#tasks.length) indices.push(this.#nextFresh++)
+    while (indices.length < size && !suspect && this.#nextFresh < this.#tasks.length)
+      indices.push(this.#nextFresh++)
     worker.inFlight.push(...indices)
-    worker.send({ type: 'tasks', tasks: indices.map((i) => this.#tasks[i]), ...(suspect ? { reportStart: true } : {}) })
+    worker.send({
+      type: 'tasks',
+      tasks: indices.map((i) => this.#tasks[i]),
+      ...(suspect ? { reportStart: true } : {})
+    })
   }
 
   #checkTimeouts(): void {
@@ -400,7 +426,13 @@ class PoolExecution {
     const now = Date.now()
     for (const worker of [...this.#roster.workers()]) {
       const started = worker.headStartedAt
-      if (started === undefined || !worker.headStartExact || worker.inFlight.length === 0 || now < started + timeoutMs + TIMEOUT_GRACE_MS) continue
+      if (
+        started === undefined ||
+        !worker.headStartExact ||
+        worker.inFlight.length === 0 ||
+        now < started + timeoutMs + TIMEOUT_GRACE_MS
+      )
+        continue
       const [head, ...rest] = worker.inFlight
       worker.inFlight = []
       worker.kill()
@@ -468,10 +500,17 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
   return signal ? `signal ${signal}` : `exit code ${code}`
 }
 
-function describeCrash(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): { kind: RunFailureKind; message: string } {
+function describeCrash(
+  worker: WorkerProcess,
+  code: number | null,
+  signal: NodeJS.Signals | null
+): { kind: RunFailureKind; message: string } {
   const tail = worker.stderrTail
   if (/heap out of memory|Reached heap limit|Allocation failed/i.test(tail)) {
-    return { kind: 'out-of-memory', message: 'ran out of memory: the worker process hit its JavaScript heap limit and was stopped' }
+    return {
+      kind: 'out-of-memory',
+      message: 'ran out of memory: the worker process hit its JavaScript heap limit and was stopped'
+    }
   }
   const lastLines = tail.trim().split('\n').slice(-5).join('\n')
   return {

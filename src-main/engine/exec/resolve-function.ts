@@ -4,7 +4,11 @@
  * @param fileLabel how the module is named in the error message.
  * @throws Error "function 'x' is not exported by <file>" when neither has a function at that path.
  */
-export function resolveFunction(path: string, exports: Record<string, unknown> | undefined, fileLabel: string): AnyFunction {
+export function resolveFunction(
+  path: string,
+  exports: Record<string, unknown> | undefined,
+  fileLabel: string
+): AnyFunction {
   const found = (exports && functionAt(exports, path)) ?? functionAt(globalThis, path)
   if (found) return found
   throw new Error(`function '${path}' is not exported by ${fileLabel}`)

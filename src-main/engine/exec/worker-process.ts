@@ -34,7 +34,8 @@ export class WorkerProcess {
 
   constructor(options: WorkerProcessOptions) {
     const execArgv = ['--enable-source-maps']
-    if (options.maxOldSpaceMb !== undefined) execArgv.push(`--max-old-space-size=${Math.round(options.maxOldSpaceMb)}`)
+    if (options.maxOldSpaceMb !== undefined)
+      execArgv.push(`--max-old-space-size=${Math.round(options.maxOldSpaceMb)}`)
     this.child = fork(options.script, [], {
       serialization: 'advanced',
       silent: true,

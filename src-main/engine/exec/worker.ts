@@ -31,7 +31,9 @@ interface QueuedChunk {
 }
 
 if (typeof process.send !== 'function') {
-  process.stderr.write('out/engine/worker.js is a worker process: it is started by the engine, not run directly\n')
+  process.stderr.write(
+    'out/engine/worker.js is a worker process: it is started by the engine, not run directly\n'
+  )
   process.exit(2)
 }
 
@@ -129,8 +131,13 @@ async function compute(task: RunTask): Promise<RunOutcome> {
   try {
     return await computeTask(task, modules.load(task.runClass), context)
   } catch (error) {
-    if (error instanceof RunModuleLoadError) return failureOutcome(task, 'load', error.message, { stack: error.causeStack })
-    return failureOutcome(task, 'error', `internal error in the worker: ${(error as Error)?.stack ?? String(error)}`)
+    if (error instanceof RunModuleLoadError)
+      return failureOutcome(task, 'load', error.message, { stack: error.causeStack })
+    return failureOutcome(
+      task,
+      'error',
+      `internal error in the worker: ${(error as Error)?.stack ?? String(error)}`
+    )
   }
 }
 
@@ -167,5 +174,7 @@ function send(message: FromWorkerMessage): void {
 function reportEscaped(error: unknown, what: string): void {
   if (escapes.report(error)) return
   // Outside a run (a stray timer of an earlier run): nothing to fail; the pool keeps stderr for diagnosis.
-  process.stderr.write(`batchdesk worker: ${what} outside a run: ${(error as Error)?.stack ?? String(error)}\n`)
+  process.stderr.write(
+    `batchdesk worker: ${what} outside a run: ${(error as Error)?.stack ?? String(error)}\n`
+  )
 }

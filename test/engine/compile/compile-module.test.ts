@@ -1,7 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { compileRunModule, compileRunModuleSync, RunClassCompileError } from '../../../src-main/engine/compile'
+import {
+  compileRunModule,
+  compileRunModuleSync,
+  RunClassCompileError
+} from '../../../src-main/engine/compile'
 import { copyFixture, makeTempDir } from '../exec/helpers'
 
 let temp: ReturnType<typeof makeTempDir>
@@ -24,8 +28,13 @@ describe('compileRunModule', () => {
   })
 
   it('keeps the code hash when the project folder moves', async () => {
-    const first = await compileRunModule(copyFixture('named-export.ts', path.join(temp.dir, 'a')), { cacheDir: path.join(temp.dir, 'cache') })
-    const second = await compileRunModule(copyFixture('named-export.ts', path.join(temp.dir, 'b', 'deeper')), { cacheDir: path.join(temp.dir, 'cache') })
+    const first = await compileRunModule(copyFixture('named-export.ts', path.join(temp.dir, 'a')), {
+      cacheDir: path.join(temp.dir, 'cache')
+    })
+    const second = await compileRunModule(
+      copyFixture('named-export.ts', path.join(temp.dir, 'b', 'deeper')),
+      { cacheDir: path.join(temp.dir, 'cache') }
+    )
     expect(second.codeHash).toBe(first.codeHash)
     expect(second.bundleFile).toBe(first.bundleFile)
   })
@@ -33,7 +42,10 @@ describe('compileRunModule', () => {
   it('changes the code hash when an imported file changes', async () => {
     const file = copyFixture('named-export.ts', temp.dir)
     const before = await compileRunModule(file, { cacheDir: temp.dir })
-    writeFileSync(path.join(temp.dir, 'helpers', 'scale.ts'), 'export function scale(x: number): number {\n  return x * 100\n}\n')
+    writeFileSync(
+      path.join(temp.dir, 'helpers', 'scale.ts'),
+      'export function scale(x: number): number {\n  return x * 100\n}\n'
+    )
     const after = await compileRunModule(file, { cacheDir: temp.dir })
     expect(after.codeHash).not.toBe(before.codeHash)
   })
@@ -47,19 +59,29 @@ describe('compileRunModule', () => {
 
   it('reports each compile error as file:line:col with structured diagnostics', async () => {
     const file = path.join(temp.dir, 'broken.ts')
-    writeFileSync(file, "import { Run } from 'batchdesk'\n\nexport default class BrokenRun extends Run {\n  run({ A = 0 }) {\n    const x: number = (A +\n    return { x }\n  }\n}\n")
+    writeFileSync(
+      file,
+      "import { Run } from 'batchdesk'\n\nexport default class BrokenRun extends Run {\n  run({ A = 0 }) {\n    const x: number = (A +\n    return { x }\n  }\n}\n"
+    )
     const error = await compileRunModule(file, { cacheDir: temp.dir }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RunClassCompileError)
     const compileError = error as RunClassCompileError
     expect(compileError.diagnostics[0]).toMatchObject({ file, line: 6, column: 5 })
     expect(compileError.message).toContain(`${file}:6:5: Unexpected "return"`)
-    expect(() => compileRunModuleSync(file, { cacheDir: temp.dir })).toThrow(`${file}:6:5: Unexpected "return"`)
+    expect(() => compileRunModuleSync(file, { cacheDir: temp.dir })).toThrow(
+      `${file}:6:5: Unexpected "return"`
+    )
   })
 
   it('reports an import that does not resolve at the line of the import', async () => {
     const file = path.join(temp.dir, 'missing-import.ts')
-    writeFileSync(file, "import { Run } from 'batchdesk'\nimport { nothing } from './nowhere'\n\nexport default class R extends Run {\n  run() {\n    return nothing\n  }\n}\n")
-    const error = (await compileRunModule(file, { cacheDir: temp.dir }).catch((e: unknown) => e)) as RunClassCompileError
+    writeFileSync(
+      file,
+      "import { Run } from 'batchdesk'\nimport { nothing } from './nowhere'\n\nexport default class R extends Run {\n  run() {\n    return nothing\n  }\n}\n"
+    )
+    const error = (await compileRunModule(file, { cacheDir: temp.dir }).catch(
+      (e: unknown) => e
+    )) as RunClassCompileError
     expect(error.message).toContain(`${file}:2:25: Could not resolve "./nowhere"`)
   })
 

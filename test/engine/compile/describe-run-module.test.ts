@@ -11,12 +11,15 @@ beforeEach(() => {
 afterEach(() => temp.cleanup())
 
 describe('describeRunModule', () => {
-  it.each(['quickstart.ts', 'named-export.ts', 'cpu-bound.ts'])('describes %s exactly as loadRunClass does', async (name) => {
-    const file = copyFixture(name, temp.dir)
-    const described = await describeRunModule(file, { cacheDir: temp.dir })
-    const loaded = runClassInfo(loadRunClass(file, { cacheDir: temp.dir }))
-    expect(described).toEqual(loaded)
-  })
+  it.each(['quickstart.ts', 'named-export.ts', 'cpu-bound.ts'])(
+    'describes %s exactly as loadRunClass does',
+    async (name) => {
+      const file = copyFixture(name, temp.dir)
+      const described = await describeRunModule(file, { cacheDir: temp.dir })
+      const loaded = runClassInfo(loadRunClass(file, { cacheDir: temp.dir }))
+      expect(described).toEqual(loaded)
+    }
+  )
 
   it('does not run the module', async () => {
     const marker = path.join(temp.dir, 'ran.txt')
@@ -35,7 +38,10 @@ describe('describeRunModule', () => {
 
   it('names the file and line of a parameter default that is not a literal', async () => {
     const file = path.join(temp.dir, 'computed.ts')
-    writeFileSync(file, "import { Run } from 'batchdesk'\nexport default class C extends Run {\n  run({ n = Date.now() }) {\n    return { n }\n  }\n}\n")
+    writeFileSync(
+      file,
+      "import { Run } from 'batchdesk'\nexport default class C extends Run {\n  run({ n = Date.now() }) {\n    return { n }\n  }\n}\n"
+    )
     await expect(describeRunModule(file, { cacheDir: temp.dir })).rejects.toThrow(`${file}:3`)
   })
 })

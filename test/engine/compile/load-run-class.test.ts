@@ -28,7 +28,12 @@ describe('loadRunClass', () => {
       ['operator', 'function']
     ])
     expect(info.parameters[2].default).toEqual(new FunctionRef('max'))
-    expect(info.ref).toEqual({ codeHash: info.codeHash, bundleFile: path.join(temp.dir, `${info.codeHash}.cjs`), exportName: 'default', sourceFile: file })
+    expect(info.ref).toEqual({
+      codeHash: info.codeHash,
+      bundleFile: path.join(temp.dir, `${info.codeHash}.cjs`),
+      exportName: 'default',
+      sourceFile: file
+    })
   })
 
   it('gives a class whose run() sees its parameters as this.parameters', () => {
@@ -51,13 +56,17 @@ describe('loadRunClass', () => {
 
   it('rejects a module whose default export is not a class that extends Run', () => {
     const file = copyFixture('not-a-run.ts', temp.dir)
-    expect(() => loadRunClass(file, { cacheDir: temp.dir })).toThrow(`${file}: the default export must be a class that extends Run and has a run() method`)
+    expect(() => loadRunClass(file, { cacheDir: temp.dir })).toThrow(
+      `${file}: the default export must be a class that extends Run and has a run() method`
+    )
   })
 
   it('rejects a subclass of Run without its own run() method', () => {
     const file = path.join(temp.dir, 'no-run.ts')
     writeFileSync(file, "import { Run } from 'batchdesk'\nexport default class Lazy extends Run {}\n")
-    expect(() => loadRunClass(file, { cacheDir: temp.dir })).toThrow('the default export must be a class that extends Run and has a run() method')
+    expect(() => loadRunClass(file, { cacheDir: temp.dir })).toThrow(
+      'the default export must be a class that extends Run and has a run() method'
+    )
   })
 
   it('points the stack of an error thrown in run() at the line of the TypeScript source', () => {
@@ -76,15 +85,20 @@ describe('loadRunClass', () => {
     } finally {
       Error.prepareStackTrace = vitestPrepare
     }
-    const line = readFileSync(file, 'utf8').split('\n').findIndex((text) => text.includes('throw new Error')) + 1
+    const line =
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .findIndex((text) => text.includes('throw new Error')) + 1
     expect(stack).toContain('value 5 is above the limit')
     expect(stack).toContain(`${file}:${line}:`)
   })
 
-  it("gives the module its own folder as __dirname and the files next to it to read", () => {
+  it('gives the module its own folder as __dirname and the files next to it to read', () => {
     const file = copyFixture('named-export.ts', temp.dir)
     const NamedRun = loadRunClass(file, { cacheDir: path.join(temp.dir, 'cache') })
-    const result = new NamedRun().bindStandalone({ x: 3 }).run({ x: 3, _secret: 's', transform: (x: number) => x + 1 }) as Record<string, unknown>
+    const result = new NamedRun()
+      .bindStandalone({ x: 3 })
+      .run({ x: 3, _secret: 's', transform: (x: number) => x + 1 }) as Record<string, unknown>
     expect(result).toMatchObject({ y: 40, here: temp.dir, readable: true })
   })
 })

@@ -27,12 +27,20 @@ export function fixtureRef(name: string, cacheDir: string): RunClassRef {
 }
 
 /** One task per parameter set, with ids `run-0`, `run-1`, … */
-export function makeTasks(ref: RunClassRef, paramsList: Record<string, unknown>[], batch = 'test'): RunTask[] {
+export function makeTasks(
+  ref: RunClassRef,
+  paramsList: Record<string, unknown>[],
+  batch = 'test'
+): RunTask[] {
   return paramsList.map((params, i) => ({ batch, id: `run-${i}`, runClass: ref, params: toWire(params) }))
 }
 
 /** Collects outcomes by id, checking none arrives twice. */
-export function outcomeCollector(): { byId: Map<string, RunOutcome>; groups: number[]; onOutcomes(outcomes: RunOutcome[]): void } {
+export function outcomeCollector(): {
+  byId: Map<string, RunOutcome>
+  groups: number[]
+  onOutcomes(outcomes: RunOutcome[]): void
+} {
   const byId = new Map<string, RunOutcome>()
   const groups: number[] = []
   return {
@@ -49,7 +57,11 @@ export function outcomeCollector(): { byId: Map<string, RunOutcome>; groups: num
 }
 
 /** The failure of an outcome, or a thrown error if it succeeded. */
-export function failureOf(outcome: RunOutcome | undefined): { kind: string; message: string; stack?: string } {
+export function failureOf(outcome: RunOutcome | undefined): {
+  kind: string
+  message: string
+  stack?: string
+} {
   if (!outcome) throw new Error('no outcome')
   if (outcome.ok) throw new Error(`expected ${outcome.id} to fail, it returned ${outcome.resultJson}`)
   return outcome.error
@@ -58,6 +70,9 @@ export function failureOf(outcome: RunOutcome | undefined): { kind: string; mess
 /** The decoded result of a successful outcome. */
 export function resultOf(outcome: RunOutcome | undefined): any {
   if (!outcome) throw new Error('no outcome')
-  if (!outcome.ok) throw new Error(`expected ${outcome.id} to succeed, it failed: ${outcome.error.kind}: ${outcome.error.message}`)
+  if (!outcome.ok)
+    throw new Error(
+      `expected ${outcome.id} to succeed, it failed: ${outcome.error.kind}: ${outcome.error.message}`
+    )
   return JSON.parse(outcome.resultJson)
 }

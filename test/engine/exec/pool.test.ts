@@ -5,7 +5,15 @@ import { InProcessExecutor } from '../../../src-main/engine/exec/in-process'
 import { LOG_CAP_BYTES } from '../../../src-main/engine/exec/log-capture'
 import { LocalPool } from '../../../src-main/engine/exec/pool'
 import type { RunOutcome } from '../../../src-main/engine/types'
-import { failureOf, fixtureRef, fixtures, makeTasks, makeTempDir, outcomeCollector, resultOf } from './helpers'
+import {
+  failureOf,
+  fixtureRef,
+  fixtures,
+  makeTasks,
+  makeTempDir,
+  outcomeCollector,
+  resultOf
+} from './helpers'
 
 let temp: ReturnType<typeof makeTempDir>
 let pool: LocalPool | undefined
@@ -40,11 +48,16 @@ describe('LocalPool', () => {
       const outcome = pooled.byId.get(task.id)!
       expect(outcome.ok).toBe(true)
       expect(outcome.batch).toBe('test')
-      expect((outcome as { resultJson: string }).resultJson).toBe((inProcess.byId.get(task.id) as { resultJson: string }).resultJson)
+      expect((outcome as { resultJson: string }).resultJson).toBe(
+        (inProcess.byId.get(task.id) as { resultJson: string }).resultJson
+      )
     }
     const last = resultOf(pooled.byId.get('run-9999'))
     expect(last).toEqual({ sum: 9999 + (9999 % 7), product: 9999 * (9999 % 7) })
-    expect(JSON.parse((pooled.byId.get('run-3') as { scalarsJson: string }).scalarsJson)).toEqual({ sum: 6, product: 9 })
+    expect(JSON.parse((pooled.byId.get('run-3') as { scalarsJson: string }).scalarsJson)).toEqual({
+      sum: 6,
+      product: 9
+    })
     // Outcomes arrive in groups, not one call per run.
     expect(pooled.groups.length).toBeLessThan(10_000 / 4)
   })
@@ -57,20 +70,33 @@ describe('LocalPool', () => {
         { A: 2, B: [2, 5, 8], operator: { $fn: 'min' } },
         { A: 3, B: [1, 9], operator: { $fn: 'Array.isArray' } }
       ]),
-      { batch: 'test', id: 'named', runClass: named, params: { x: 4, _secret: 'psst', transform: { $fn: 'square' } } }
+      {
+        batch: 'test',
+        id: 'named',
+        runClass: named,
+        params: { x: 4, _secret: 'psst', transform: { $fn: 'square' } }
+      }
     ]
     const collected = outcomeCollector()
     await newPool().execute(tasks, { onOutcomes: collected.onOutcomes })
     expect(resultOf(collected.byId.get('run-0'))).toEqual({ val: 4 })
     expect(resultOf(collected.byId.get('run-1'))).toEqual({ val: 3 })
-    expect(collected.byId.get('run-0')!.log).toBe("{ A: 2, B: [ 2, 5, 8 ], operator: [Function: min] }\n")
-    expect(resultOf(collected.byId.get('named'))).toMatchObject({ y: 160, secret: 'psst', keys: 'x,transform', here: fixtures, readable: true })
+    expect(collected.byId.get('run-0')!.log).toBe('{ A: 2, B: [ 2, 5, 8 ], operator: [Function: min] }\n')
+    expect(resultOf(collected.byId.get('named'))).toMatchObject({
+      y: 160,
+      secret: 'psst',
+      keys: 'x,transform',
+      here: fixtures,
+      readable: true
+    })
   })
 
   it('fails a run whose function parameter the module does not export', async () => {
     const ref = fixtureRef('quickstart.ts', temp.dir)
     const collected = outcomeCollector()
-    await newPool().execute(makeTasks(ref, [{ A: 1, B: [1], operator: { $fn: 'median' } }]), { onOutcomes: collected.onOutcomes })
+    await newPool().execute(makeTasks(ref, [{ A: 1, B: [1], operator: { $fn: 'median' } }]), {
+      onOutcomes: collected.onOutcomes
+    })
     expect(failureOf(collected.byId.get('run-0'))).toMatchObject({
       kind: 'error',
       message: `function 'median' is not exported by ${path.join(fixtures, 'quickstart.ts')}`
@@ -80,9 +106,14 @@ describe('LocalPool', () => {
   it('fails only the run that throws, with a stack that points at the TypeScript line', async () => {
     const ref = fixtureRef('throws.ts', temp.dir)
     const collected = outcomeCollector()
-    await newPool().execute(makeTasks(ref, [{ value: 0 }, { value: 3 }, { value: -1 }]), { onOutcomes: collected.onOutcomes })
+    await newPool().execute(makeTasks(ref, [{ value: 0 }, { value: 3 }, { value: -1 }]), {
+      onOutcomes: collected.onOutcomes
+    })
     const file = path.join(fixtures, 'throws.ts')
-    const line = readFileSync(file, 'utf8').split('\n').findIndex((text) => text.includes('throw new Error')) + 1
+    const line =
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .findIndex((text) => text.includes('throw new Error')) + 1
     const failure = failureOf(collected.byId.get('run-1'))
     expect(failure).toMatchObject({ kind: 'error', message: 'value 3 is above the limit' })
     expect(failure.stack).toContain(`${file}:${line}:`)
@@ -92,7 +123,11 @@ describe('LocalPool', () => {
 
   it('stops a run that never returns after its timeout and goes on with a fresh worker', async () => {
     const ref = fixtureRef('forever.ts', temp.dir)
-    const tasks = makeTasks(ref, [{ i: 0, hang: false }, { i: 1, hang: true }, ...Array.from({ length: 20 }, (_, k) => ({ i: k + 2, hang: false }))])
+    const tasks = makeTasks(ref, [
+      { i: 0, hang: false },
+      { i: 1, hang: true },
+      ...Array.from({ length: 20 }, (_, k) => ({ i: k + 2, hang: false }))
+    ])
     const collected = outcomeCollector()
     const started: string[] = []
     await newPool({ processes: 1 }).execute(tasks, {
@@ -101,10 +136,14 @@ describe('LocalPool', () => {
       onStarted: (ids) => started.push(...ids)
     })
     const timedOut = collected.byId.get('run-1')!
-    expect(failureOf(timedOut)).toMatchObject({ kind: 'timeout', message: 'took longer than the 0.3 s timeout' })
+    expect(failureOf(timedOut)).toMatchObject({
+      kind: 'timeout',
+      message: 'took longer than the 0.3 s timeout'
+    })
     expect(timedOut.runtime).toBeGreaterThanOrEqual(0.3)
     expect(collected.byId.size).toBe(22)
-    for (const task of tasks.filter((t) => t.id !== 'run-1')) expect(resultOf(collected.byId.get(task.id))).toEqual({ i: task.params.i })
+    for (const task of tasks.filter((t) => t.id !== 'run-1'))
+      expect(resultOf(collected.byId.get(task.id))).toEqual({ i: task.params.i })
     expect(started).toContain('run-1')
   })
 
@@ -115,24 +154,39 @@ describe('LocalPool', () => {
       timeoutMs: 200,
       onOutcomes: collected.onOutcomes
     })
-    expect(failureOf(collected.byId.get('run-0'))).toEqual({ kind: 'timeout', message: 'took longer than the 0.2 s timeout' })
+    expect(failureOf(collected.byId.get('run-0'))).toEqual({
+      kind: 'timeout',
+      message: 'took longer than the 0.2 s timeout'
+    })
     expect(resultOf(collected.byId.get('run-1'))).toEqual({ mode: 'ok', parameters: { mode: 'ok', ms: 1 } })
   })
 
   it('fails an async run that rejects, or whose timer throws, and only that run', async () => {
     const ref = fixtureRef('async-runs.ts', temp.dir)
     const collected = outcomeCollector()
-    await newPool({ processes: 1 }).execute(makeTasks(ref, [{ mode: 'reject' }, { mode: 'escape' }, { mode: 'ok' }]), {
-      onOutcomes: collected.onOutcomes
+    await newPool({ processes: 1 }).execute(
+      makeTasks(ref, [{ mode: 'reject' }, { mode: 'escape' }, { mode: 'ok' }]),
+      {
+        onOutcomes: collected.onOutcomes
+      }
+    )
+    expect(failureOf(collected.byId.get('run-0'))).toMatchObject({
+      kind: 'error',
+      message: 'rejected after a while'
     })
-    expect(failureOf(collected.byId.get('run-0'))).toMatchObject({ kind: 'error', message: 'rejected after a while' })
-    expect(failureOf(collected.byId.get('run-1'))).toMatchObject({ kind: 'error', message: 'thrown from a timer' })
+    expect(failureOf(collected.byId.get('run-1'))).toMatchObject({
+      kind: 'error',
+      message: 'thrown from a timer'
+    })
     expect(resultOf(collected.byId.get('run-2'))).toMatchObject({ mode: 'ok' })
   })
 
   it('stops when aborted, reporting nothing for the runs that did not finish', async () => {
     const ref = fixtureRef('forever.ts', temp.dir)
-    const tasks = makeTasks(ref, [{ i: 0, hang: false }, ...Array.from({ length: 10 }, (_, k) => ({ i: k + 1, hang: true }))])
+    const tasks = makeTasks(ref, [
+      { i: 0, hang: false },
+      ...Array.from({ length: 10 }, (_, k) => ({ i: k + 1, hang: true }))
+    ])
     const collected = outcomeCollector()
     const controller = new AbortController()
     await newPool().execute(tasks, {
@@ -152,7 +206,10 @@ describe('LocalPool', () => {
   it('resolves at once when the signal is already aborted', async () => {
     const ref = fixtureRef('trivial.ts', temp.dir)
     const collected = outcomeCollector()
-    await newPool().execute(makeTasks(ref, [{ x: 1 }]), { signal: AbortSignal.abort(), onOutcomes: collected.onOutcomes })
+    await newPool().execute(makeTasks(ref, [{ x: 1 }]), {
+      signal: AbortSignal.abort(),
+      onOutcomes: collected.onOutcomes
+    })
     expect(collected.byId.size).toBe(0)
   })
 
@@ -165,7 +222,10 @@ describe('LocalPool', () => {
     const collected = outcomeCollector()
     await newPool().execute(tasks, { onOutcomes: collected.onOutcomes })
     expect(collected.byId.size).toBe(40)
-    expect(failureOf(collected.byId.get('run-17'))).toMatchObject({ kind: 'crashed', message: expect.stringContaining('signal SIGKILL') })
+    expect(failureOf(collected.byId.get('run-17'))).toMatchObject({
+      kind: 'crashed',
+      message: expect.stringContaining('signal SIGKILL')
+    })
     for (let i = 0; i < 40; i++) if (i !== 17) expect(resultOf(collected.byId.get(`run-${i}`))).toEqual({ i })
   })
 
@@ -179,16 +239,22 @@ describe('LocalPool', () => {
       ),
       { onOutcomes: collected.onOutcomes }
     )
-    expect(failureOf(collected.byId.get('run-3'))).toMatchObject({ kind: 'exited', message: 'run() called process.exit(0)' })
+    expect(failureOf(collected.byId.get('run-3'))).toMatchObject({
+      kind: 'exited',
+      message: 'run() called process.exit(0)'
+    })
     for (let i = 0; i < 10; i++) if (i !== 3) expect(resultOf(collected.byId.get(`run-${i}`))).toEqual({ i })
   })
 
   it('reports a run that exhausts the heap as out-of-memory', async () => {
     const ref = fixtureRef('out-of-memory.ts', temp.dir)
     const collected = outcomeCollector()
-    await newPool({ processes: 1, maxOldSpaceMb: 64 }).execute(makeTasks(ref, [{ megabytes: 4 }, {}, { megabytes: 2 }]), {
-      onOutcomes: collected.onOutcomes
-    })
+    await newPool({ processes: 1, maxOldSpaceMb: 64 }).execute(
+      makeTasks(ref, [{ megabytes: 4 }, {}, { megabytes: 2 }]),
+      {
+        onOutcomes: collected.onOutcomes
+      }
+    )
     expect(resultOf(collected.byId.get('run-0'))).toEqual({ kept: 4 })
     expect(failureOf(collected.byId.get('run-1'))).toMatchObject({ kind: 'out-of-memory' })
     expect(resultOf(collected.byId.get('run-2'))).toEqual({ kept: 2 })
@@ -197,9 +263,19 @@ describe('LocalPool', () => {
   it("captures each run's console output and caps it", async () => {
     const ref = fixtureRef('chatty.ts', temp.dir)
     const collected = outcomeCollector()
-    await newPool({ processes: 1 }).execute(makeTasks(ref, [{ lines: 3 }, { lines: 5000 }, { lines: 1 }]), { onOutcomes: collected.onOutcomes })
+    await newPool({ processes: 1 }).execute(makeTasks(ref, [{ lines: 3 }, { lines: 5000 }, { lines: 1 }]), {
+      onOutcomes: collected.onOutcomes
+    })
     const small = collected.byId.get('run-0')!
-    expect(small.log.split('\n').map((line) => line.slice(0, 6))).toEqual(['line 0', 'line 1', 'line 2', 'info', 'warn', 'debug', ''])
+    expect(small.log.split('\n').map((line) => line.slice(0, 6))).toEqual([
+      'line 0',
+      'line 1',
+      'line 2',
+      'info',
+      'warn',
+      'debug',
+      ''
+    ])
     expect(small.logTruncated).toBe(false)
     const big = collected.byId.get('run-1')!
     expect(big.ok).toBe(true)
@@ -214,15 +290,26 @@ describe('LocalPool', () => {
     const ref = fixtureRef('returns-function.ts', temp.dir)
     const collected = outcomeCollector()
     await newPool({ processes: 1 }).execute(makeTasks(ref, [{ A: 2 }]), { onOutcomes: collected.onOutcomes })
-    expect(failureOf(collected.byId.get('run-0'))).toMatchObject({ kind: 'unstorable', message: expect.stringContaining('result.f is a function') })
+    expect(failureOf(collected.byId.get('run-0'))).toMatchObject({
+      kind: 'unstorable',
+      message: expect.stringContaining('result.f is a function')
+    })
   })
 
   it('fails every task of a module that cannot be loaded with kind load', async () => {
-    const ref = { codeHash: 'f'.repeat(64), bundleFile: path.join(temp.dir, 'gone.cjs'), exportName: 'default', sourceFile: path.join(temp.dir, 'gone.ts') }
+    const ref = {
+      codeHash: 'f'.repeat(64),
+      bundleFile: path.join(temp.dir, 'gone.cjs'),
+      exportName: 'default',
+      sourceFile: path.join(temp.dir, 'gone.ts')
+    }
     const collected = outcomeCollector()
     await newPool({ processes: 1 }).execute(makeTasks(ref, [{}, {}]), { onOutcomes: collected.onOutcomes })
     for (const id of ['run-0', 'run-1']) {
-      expect(failureOf(collected.byId.get(id))).toMatchObject({ kind: 'load', message: expect.stringContaining(`cannot load the run class from ${ref.sourceFile}`) })
+      expect(failureOf(collected.byId.get(id))).toMatchObject({
+        kind: 'load',
+        message: expect.stringContaining(`cannot load the run class from ${ref.sourceFile}`)
+      })
     }
   })
 
@@ -231,15 +318,21 @@ describe('LocalPool', () => {
     let busy = false
     let overlapped = false
     const seen: RunOutcome[] = []
-    await newPool().execute(makeTasks(ref, Array.from({ length: 2000 }, (_, x) => ({ x }))), {
-      onOutcomes: async (outcomes) => {
-        if (busy) overlapped = true
-        busy = true
-        await new Promise((resolve) => setTimeout(resolve, 5))
-        seen.push(...outcomes)
-        busy = false
+    await newPool().execute(
+      makeTasks(
+        ref,
+        Array.from({ length: 2000 }, (_, x) => ({ x }))
+      ),
+      {
+        onOutcomes: async (outcomes) => {
+          if (busy) overlapped = true
+          busy = true
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          seen.push(...outcomes)
+          busy = false
+        }
       }
-    })
+    )
     expect(overlapped).toBe(false)
     expect(new Set(seen.map((o) => o.id)).size).toBe(2000)
   })
@@ -258,8 +351,8 @@ describe('LocalPool', () => {
   it('says how to build the worker script when it is missing', async () => {
     const ref = fixtureRef('trivial.ts', temp.dir)
     const script = path.join(temp.dir, 'no-worker.js')
-    await expect(newPool({ workerScript: script }).execute(makeTasks(ref, [{ x: 1 }]), { onOutcomes: () => {} })).rejects.toThrow(
-      `The worker script ${script} does not exist: build it with \`npm run build:engine\``
-    )
+    await expect(
+      newPool({ workerScript: script }).execute(makeTasks(ref, [{ x: 1 }]), { onOutcomes: () => {} })
+    ).rejects.toThrow(`The worker script ${script} does not exist: build it with \`npm run build:engine\``)
   })
 })
