@@ -27,11 +27,22 @@ function run(command, args, cwd, env) {
 }
 
 function nodeGypScript() {
-  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp
+  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp))
+    return process.env.npm_config_node_gyp
   try {
     return createRequire(join(root, 'package.json')).resolve('node-gyp/bin/node-gyp.js')
   } catch {
-    const npmBundled = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')
+    const npmBundled = join(
+      dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js'
+    )
     return existsSync(npmBundled) ? npmBundled : undefined
   }
 }
@@ -52,15 +63,52 @@ export function buildElectronNative() {
     const env = { ...process.env }
     delete env.npm_config_nodedir
     delete env.NPM_CONFIG_NODEDIR
-    const prebuild = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'prebuild-install.cmd' : 'prebuild-install')
-    let ok = run(prebuild, ['--runtime', 'electron', '--target', version, '--arch', process.arch, '--platform', process.platform, '--verbose'], work, env)
+    const prebuild = join(
+      root,
+      'node_modules',
+      '.bin',
+      process.platform === 'win32' ? 'prebuild-install.cmd' : 'prebuild-install'
+    )
+    let ok = run(
+      prebuild,
+      [
+        '--runtime',
+        'electron',
+        '--target',
+        version,
+        '--arch',
+        process.arch,
+        '--platform',
+        process.platform,
+        '--verbose'
+      ],
+      work,
+      env
+    )
     if (!ok) {
       const gyp = nodeGypScript()
-      ok = gyp !== undefined && run(process.execPath, [gyp, 'rebuild', '--release', '--runtime=electron', `--target=${version}`, `--arch=${process.arch}`, '--dist-url=https://electronjs.org/headers'], work, env)
+      ok =
+        gyp !== undefined &&
+        run(
+          process.execPath,
+          [
+            gyp,
+            'rebuild',
+            '--release',
+            '--runtime=electron',
+            `--target=${version}`,
+            `--arch=${process.arch}`,
+            '--dist-url=https://electronjs.org/headers'
+          ],
+          work,
+          env
+        )
     }
     const built = join(work, 'build', 'Release', 'better_sqlite3.node')
     if (!ok || !existsSync(built)) {
-      console.error(`Could not get better-sqlite3 for Electron ${version} (no prebuilt binary and no Electron headers: offline?).`)
+      console.error(
+        `Could not get better-sqlite3 for Electron ${version} (no prebuilt binary and no Electron headers: offline?).`
+      )
       return false
     }
     mkdirSync(dirname(target), { recursive: true })

@@ -18,7 +18,8 @@ function run(command, args, options = {}) {
 
 function electronAvailable() {
   if (process.env.BATCHDESK_BROWSER === '1') return 'BATCHDESK_BROWSER=1 asks for the browser'
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'there is no display to open a window on'
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY)
+    return 'there is no display to open a window on'
   if (!existsSync(join(root, 'node_modules', 'electron', 'path.txt')) && !run(bin('install-electron'), [])) {
     return 'the Electron binary could not be downloaded (offline?)'
   }
@@ -38,5 +39,12 @@ if (!run('npm', ['run', 'build'])) {
   console.error('The build failed; see above.')
   process.exit(1)
 }
-const args = [join(root, 'bin', 'batchdesk.js'), 'serve', '--example', 'quickstart', '--open', ...process.argv.slice(2)]
+const args = [
+  join(root, 'bin', 'batchdesk.js'),
+  'serve',
+  '--example',
+  'quickstart',
+  '--open',
+  ...process.argv.slice(2)
+]
 process.exit(run(process.execPath, args) ? 0 : 1)

@@ -4,7 +4,18 @@
  */
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
-import { app, BrowserWindow, dialog, ipcMain, Menu, Notification, protocol, screen, session, shell } from 'electron'
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  Notification,
+  protocol,
+  screen,
+  session,
+  shell
+} from 'electron'
 import { AppService } from './api/app-service'
 import { handleAppRequest } from './app-protocol'
 import { bindContract, forwardEvents } from './ipc'
@@ -20,7 +31,9 @@ const NOTIFY_AFTER_SECONDS = 30
 let mainWindow: BrowserWindow | undefined
 let service: AppService | undefined
 
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }])
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }
+])
 
 if (!app.requestSingleInstanceLock()) {
   app.quit()
@@ -52,7 +65,10 @@ async function start(): Promise<void> {
   // The app asks for no permission (camera, notifications by the page, …): refuse them all.
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
 
-  service = new AppService({ configDir: app.getPath('userData'), hooks: { pickFolder, onExecutionEnded: notifyEnded } })
+  service = new AppService({
+    configDir: app.getPath('userData'),
+    hooks: { pickFolder, onExecutionEnded: notifyEnded }
+  })
   bindContract(ipcMain, service, (url) => isAppUrl(url, devServerUrl))
 
   const last = service.config.recent()[0]
@@ -70,7 +86,9 @@ async function start(): Promise<void> {
 
 function createWindow(host: AppService): void {
   const displays = screen.getAllDisplays().map((display) => display.workArea)
-  const window = new BrowserWindow(mainWindowOptions(path.join(__dirname, '../preload/index.js'), host.config.windowState, displays))
+  const window = new BrowserWindow(
+    mainWindowOptions(path.join(__dirname, '../preload/index.js'), host.config.windowState, displays)
+  )
   mainWindow = window
   if (host.config.windowState?.maximized) window.maximize()
   const stopForwarding = forwardEvents(host, (channel, payload) => {
@@ -111,12 +129,24 @@ function refreshMenu(host: AppService): void {
     save: () => void report(host.call('projects.save', undefined), 'Could not save the project'),
     importPack: () => void importPack(host)
   }
-  Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(actions, host.config.recent(), { platform: process.platform, isDev: devServerUrl !== undefined })))
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      menuTemplate(actions, host.config.recent(), {
+        platform: process.platform,
+        isDev: devServerUrl !== undefined
+      })
+    )
+  )
 }
 
 async function pickFolder(title?: string): Promise<string | null> {
-  const options: Electron.OpenDialogOptions = { title: title ?? 'Choose a folder', properties: ['openDirectory', 'createDirectory'] }
-  const picked = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options)
+  const options: Electron.OpenDialogOptions = {
+    title: title ?? 'Choose a folder',
+    properties: ['openDirectory', 'createDirectory']
+  }
+  const picked = mainWindow
+    ? await dialog.showOpenDialog(mainWindow, options)
+    : await dialog.showOpenDialog(options)
   return picked.canceled || picked.filePaths.length === 0 ? null : picked.filePaths[0]
 }
 
@@ -124,7 +154,10 @@ async function newProject(host: AppService): Promise<void> {
   const dir = await pickFolder('Folder for the new project')
   if (!dir) return
   const empty = !existsSync(dir) || readdirSync(dir).filter((name) => !name.startsWith('.')).length === 0
-  await report(host.call(empty ? 'projects.create' : 'projects.createHere', { dir }), 'Could not create the project')
+  await report(
+    host.call(empty ? 'projects.create' : 'projects.createHere', { dir }),
+    'Could not create the project'
+  )
 }
 
 async function openProjectFromDialog(host: AppService): Promise<void> {
@@ -143,12 +176,19 @@ async function openProjectAt(host: AppService, dir: string): Promise<void> {
     message: `${dir} is not a Batchdesk project yet.`,
     detail: 'Batchdesk can make it one: it adds a batchdesk.json file and leaves everything else as it is.'
   })
-  if (answer.response === 0) await report(host.call('projects.createHere', { dir }), 'Could not create the project')
+  if (answer.response === 0)
+    await report(host.call('projects.createHere', { dir }), 'Could not create the project')
 }
 
 async function importPack(host: AppService): Promise<void> {
-  const options: Electron.OpenDialogOptions = { title: 'Import a result pack', properties: ['openFile'], filters: [{ name: 'Result packs', extensions: ['bdpack', 'zip'] }] }
-  const picked = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options)
+  const options: Electron.OpenDialogOptions = {
+    title: 'Import a result pack',
+    properties: ['openFile'],
+    filters: [{ name: 'Result packs', extensions: ['bdpack', 'zip'] }]
+  }
+  const picked = mainWindow
+    ? await dialog.showOpenDialog(mainWindow, options)
+    : await dialog.showOpenDialog(options)
   if (picked.canceled || picked.filePaths.length === 0) return
   await report(host.call('packs.import', { file: picked.filePaths[0] }), 'Could not import the result pack')
 }
@@ -162,7 +202,12 @@ async function report(pending: Promise<Result<unknown>>, title: string): Promise
 }
 
 function notifyEnded(progress: BatchProgress, error?: Error): void {
-  if (progress.elapsedSeconds < NOTIFY_AFTER_SECONDS || !Notification.isSupported() || mainWindow?.isFocused()) return
+  if (
+    progress.elapsedSeconds < NOTIFY_AFTER_SECONDS ||
+    !Notification.isSupported() ||
+    mainWindow?.isFocused()
+  )
+    return
   const body = error
     ? `Stopped: ${error.message}`
     : `${progress.computed} computed${progress.failed ? `, ${progress.failed} failed` : ''}${progress.state === 'paused' ? ' (paused)' : ''}`

@@ -7,7 +7,10 @@ import type { ContractHost } from './api/dispatch'
 
 /** The part of Electron's ipcMain used here. */
 export interface IpcMainLike {
-  handle(channel: string, listener: (event: { senderFrame: { url: string } | null }, ...args: unknown[]) => Promise<unknown>): void
+  handle(
+    channel: string,
+    listener: (event: { senderFrame: { url: string } | null }, ...args: unknown[]) => Promise<unknown>
+  ): void
   removeHandler(channel: string): void
 }
 
@@ -16,10 +19,15 @@ export interface IpcMainLike {
  * any other frame is refused before its input is even looked at.
  * @returns a function that removes the handlers.
  */
-export function bindContract(ipcMain: IpcMainLike, host: ContractHost, isTrustedSender: (url: string | undefined) => boolean): () => void {
+export function bindContract(
+  ipcMain: IpcMainLike,
+  host: ContractHost,
+  isTrustedSender: (url: string | undefined) => boolean
+): () => void {
   for (const name of CALL_NAMES) {
     ipcMain.handle(channelOf(name), async (event, input): Promise<Result<unknown>> => {
-      if (!isTrustedSender(event.senderFrame?.url)) throw new Error(`Refused ${name}: the caller is not Batchdesk's own page`)
+      if (!isTrustedSender(event.senderFrame?.url))
+        throw new Error(`Refused ${name}: the caller is not Batchdesk's own page`)
       return host.call(name, input)
     })
   }
@@ -29,6 +37,9 @@ export function bindContract(ipcMain: IpcMainLike, host: ContractHost, isTrusted
 }
 
 /** Sends every host event to a window (`send` is `webContents.send` of the main window). */
-export function forwardEvents(host: ContractHost, send: (channel: string, payload: unknown) => void): () => void {
+export function forwardEvents(
+  host: ContractHost,
+  send: (channel: string, payload: unknown) => void
+): () => void {
   return host.onEvent((name, payload) => send(channelOf(name), payload))
 }

@@ -13,7 +13,11 @@ export interface MenuActions {
   importPack(): void
 }
 
-export function menuTemplate(actions: MenuActions, recent: RecentProject[], options: { platform: NodeJS.Platform; isDev: boolean }): MenuItemConstructorOptions[] {
+export function menuTemplate(
+  actions: MenuActions,
+  recent: RecentProject[],
+  options: { platform: NodeJS.Platform; isDev: boolean }
+): MenuItemConstructorOptions[] {
   const isMac = options.platform === 'darwin'
   const file: MenuItemConstructorOptions = {
     label: '&File',
@@ -23,18 +27,28 @@ export function menuTemplate(actions: MenuActions, recent: RecentProject[], opti
       {
         label: 'Open Recent',
         enabled: recent.length > 0,
-        submenu: recent.map((entry) => ({ label: `${entry.name} — ${entry.dir}`, click: () => actions.openRecent(entry.dir) }))
+        submenu: recent.map((entry) => ({
+          label: `${entry.name} — ${entry.dir}`,
+          click: () => actions.openRecent(entry.dir)
+        }))
       },
       { type: 'separator' },
       { label: 'Save', accelerator: 'CmdOrCtrl+S', click: () => actions.save() },
       { label: 'Import Result Pack…', accelerator: 'CmdOrCtrl+I', click: () => actions.importPack() },
-      ...(isMac ? [] : [{ type: 'separator' } as const, { role: 'quit', label: 'Quit', accelerator: 'CmdOrCtrl+Q' } as const])
+      ...(isMac
+        ? []
+        : [
+            { type: 'separator' } as const,
+            { role: 'quit', label: 'Quit', accelerator: 'CmdOrCtrl+Q' } as const
+          ])
     ]
   }
   const view: MenuItemConstructorOptions = {
     label: '&View',
     submenu: [
-      ...(options.isDev ? [{ role: 'reload' } as const, { role: 'toggleDevTools' } as const, { type: 'separator' } as const] : []),
+      ...(options.isDev
+        ? [{ role: 'reload' } as const, { role: 'toggleDevTools' } as const, { type: 'separator' } as const]
+        : []),
       { role: 'resetZoom' },
       { role: 'zoomIn' },
       { role: 'zoomOut' },

@@ -48,8 +48,15 @@ const DEFAULT_SIZE = { width: 1400, height: 900 }
  * stays on, and only the preload bridges to the main process.
  * @param state the remembered bounds, used when they still fit on one of the displays.
  */
-export function mainWindowOptions(preload: string, state: WindowState | undefined, displays: Rectangle[]): BrowserWindowConstructorOptions {
-  const bounds = state && fitsOnADisplay(state, displays) ? { x: state.x, y: state.y, width: state.width, height: state.height } : { ...DEFAULT_SIZE }
+export function mainWindowOptions(
+  preload: string,
+  state: WindowState | undefined,
+  displays: Rectangle[]
+): BrowserWindowConstructorOptions {
+  const bounds =
+    state && fitsOnADisplay(state, displays)
+      ? { x: state.x, y: state.y, width: state.width, height: state.height }
+      : { ...DEFAULT_SIZE }
   return {
     ...bounds,
     minWidth: 900,
@@ -78,5 +85,7 @@ export function mainWindowOptions(preload: string, state: WindowState | undefine
 export function fitsOnADisplay(state: WindowState, displays: Rectangle[]): boolean {
   if (state.x === undefined || state.y === undefined) return displays.length > 0
   const { x, y, width } = state
-  return displays.some((d) => x + width - 100 >= d.x && x + 100 <= d.x + d.width && y >= d.y && y + 100 <= d.y + d.height)
+  return displays.some(
+    (d) => x + width - 100 >= d.x && x + 100 <= d.x + d.width && y >= d.y && y + 100 <= d.y + d.height
+  )
 }

@@ -1,4 +1,12 @@
-import { CALL_NAMES, EVENT_NAMES, type BatchdeskApi, type CallName, type ContractEvents, type EventName, type Result } from './contract'
+import {
+  CALL_NAMES,
+  EVENT_NAMES,
+  type BatchdeskApi,
+  type CallName,
+  type ContractEvents,
+  type EventName,
+  type Result
+} from './contract'
 
 /** A listener for any event's payload. */
 export type EventListener = (payload: unknown) => void
@@ -19,7 +27,8 @@ export function buildApi(
     calls[action] = (input?: unknown) => invoke(name, input)
   }
   api.on = <E extends EventName>(event: E, listener: (payload: ContractEvents[E]) => void) => {
-    if (!(EVENT_NAMES as readonly string[]).includes(event)) throw new Error(`Unknown event ${String(event)}; events: ${EVENT_NAMES.join(', ')}`)
+    if (!(EVENT_NAMES as readonly string[]).includes(event))
+      throw new Error(`Unknown event ${String(event)}; events: ${EVENT_NAMES.join(', ')}`)
     if (typeof listener !== 'function') throw new Error('The listener must be a function')
     return subscribe(event, listener as EventListener)
   }

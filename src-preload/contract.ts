@@ -14,7 +14,15 @@ import { z } from 'zod'
 
 // ---- envelope -------------------------------------------------------------------------------------------
 
-export const ERROR_CODES = ['INVALID_ARGUMENT', 'NOT_FOUND', 'CONFLICT', 'IO', 'IN_USE', 'CANCELLED', 'INTERNAL'] as const
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'IO',
+  'IN_USE',
+  'CANCELLED',
+  'INTERNAL'
+] as const
 /**
  * - INVALID_ARGUMENT: the input is malformed or names something impossible; fix the input.
  * - NOT_FOUND: the folder, batch, run or file does not exist.
@@ -234,7 +242,8 @@ export interface Settings {
   processes: number | null
 }
 
-export type OpenProjectResult = { kind: 'opened'; project: ProjectSummary } | { kind: 'notAProject'; dir: string }
+export type OpenProjectResult =
+  { kind: 'opened'; project: ProjectSummary } | { kind: 'notAProject'; dir: string }
 
 // ---- input building blocks ------------------------------------------------------------------------------
 
@@ -250,7 +259,8 @@ export function findUnsafeInput(value: unknown, depth = 0): string | undefined {
   if (value === null || typeof value !== 'object') return undefined
   if (depth >= MAX_DEPTH) return `input nests deeper than ${MAX_DEPTH} levels`
   const proto = Object.getPrototypeOf(value)
-  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return 'input must be plain data (objects, arrays, strings, numbers)'
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null)
+    return 'input must be plain data (objects, arrays, strings, numbers)'
   for (const key of Object.keys(value)) {
     if (FORBIDDEN_KEYS.has(key)) return `the key "${key}" is not allowed in input`
     const problem = findUnsafeInput((value as Record<string, unknown>)[key], depth + 1)
@@ -264,8 +274,13 @@ const dirPath = z.string().min(1, 'give a folder').max(4096, 'at most 4096 chara
 const filePath = z.string().min(1, 'give a file').max(4096, 'at most 4096 characters')
 const batchName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a batch name is 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit')
-const parameterName = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,127}$/, 'a parameter name is an identifier such as A or max_speed')
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    'a batch name is 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit'
+  )
+const parameterName = z
+  .string()
+  .regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,127}$/, 'a parameter name is an identifier such as A or max_speed')
 /** Run class source: generous, but bounded. */
 const source = text(1_000_000)
 /** Any JSON value (checked for forbidden keys and depth before parsing). */
@@ -274,8 +289,16 @@ const conditions = z.array(text(1000)).max(50, 'at most 50 conditions')
 const runIndex = z.number().int().min(0).max(100_000_000)
 
 const designSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('run'), parameters: z.record(parameterName, jsonValue).default({}), label: text(200).optional() }),
-  z.strictObject({ kind: z.literal('factorial'), grid: z.record(parameterName, jsonValue), label: text(200).optional() })
+  z.strictObject({
+    kind: z.literal('run'),
+    parameters: z.record(parameterName, jsonValue).default({}),
+    label: text(200).optional()
+  }),
+  z.strictObject({
+    kind: z.literal('factorial'),
+    grid: z.record(parameterName, jsonValue),
+    label: text(200).optional()
+  })
 ])
 /** A design as stored in the manifest; grids take lists or `{ $range | $linspace | $logspace: [a, b, n] }`. */
 export type DesignInput = z.infer<typeof designSchema>
@@ -311,7 +334,16 @@ export const contract = {
     /** Recently opened projects, newest first (folders that no longer exist are left out). */
     recent: call<RecentProject[]>()(none),
     /** Creates a project in an empty or new folder, empty or from an example, and opens it. CONFLICT when it holds one. */
-    create: call<ProjectSummary>()(z.strictObject({ dir: dirPath, example: z.string().regex(/^[a-z0-9-]{1,64}$/).optional(), name: text(200).min(1).optional() })),
+    create: call<ProjectSummary>()(
+      z.strictObject({
+        dir: dirPath,
+        example: z
+          .string()
+          .regex(/^[a-z0-9-]{1,64}$/)
+          .optional(),
+        name: text(200).min(1).optional()
+      })
+    ),
     /** Opens a project folder; `notAProject` when it has no batchdesk.json (offer createHere). IN_USE when locked. */
     open: call<OpenProjectResult>()(z.strictObject({ dir: dirPath, readOnly: z.boolean().optional() })),
     /** The open project, or null. */
@@ -322,25 +354,43 @@ export const contract = {
     /** Creates an empty project in an existing folder that is not one yet, and opens it. */
     createHere: call<ProjectSummary>()(z.strictObject({ dir: dirPath, name: text(200).min(1).optional() })),
     /** Sub-folders of a folder (default: the home folder), for the browser-mode folder picker. */
-    browse: call<{ dir: string; parent: string | null; home: string; isProject: boolean; entries: FolderEntry[] }>()(
-      z.strictObject({ dir: dirPath.optional() }).optional()
-    ),
+    browse: call<{
+      dir: string
+      parent: string | null
+      home: string
+      isProject: boolean
+      entries: FolderEntry[]
+    }>()(z.strictObject({ dir: dirPath.optional() }).optional()),
     /** Native folder dialog (Electron); `supported: false` in browser mode (use browse). */
-    pickFolder: call<{ supported: boolean; dir: string | null }>()(z.strictObject({ title: text(200).optional() }).optional()),
+    pickFolder: call<{ supported: boolean; dir: string | null }>()(
+      z.strictObject({ title: text(200).optional() }).optional()
+    ),
     /** Re-reads stored results of a batch (or all) and checks their hashes. */
-    verify: call<{ checked: number; corrupt: number; problems: string[] }>()(z.strictObject({ batch: batchName.optional() }).optional())
+    verify: call<{ checked: number; corrupt: number; problems: string[] }>()(
+      z.strictObject({ batch: batchName.optional() }).optional()
+    )
   },
   runClasses: {
     get: call<RunClassSource>()(z.strictObject({ batch: batchName })),
     /** Compiles source without saving it: diagnostics and the parameters it declares. */
-    check: call<{ diagnostics: Diagnostic[]; info: RunClassSummary | null }>()(z.strictObject({ batch: batchName, source })),
-    /** Writes the run class file, reloads the batch; `staleResults`: stored results now made by older code. */
-    save: call<{ info: RunClassSummary | null; loadError: string | null; diagnostics: Diagnostic[]; staleResults: number; batch: BatchSummary }>()(
+    check: call<{ diagnostics: Diagnostic[]; info: RunClassSummary | null }>()(
       z.strictObject({ batch: batchName, source })
     ),
+    /** Writes the run class file, reloads the batch; `staleResults`: stored results now made by older code. */
+    save: call<{
+      info: RunClassSummary | null
+      loadError: string | null
+      diagnostics: Diagnostic[]
+      staleResults: number
+      batch: BatchSummary
+    }>()(z.strictObject({ batch: batchName, source })),
     /** Runs ONE run in a worker process (defaults overridden by `parameters`); stores nothing. */
     tryOnce: call<TryOnceResult>()(
-      z.strictObject({ batch: batchName, source: source.optional(), parameters: z.record(parameterName, jsonValue).default({}) })
+      z.strictObject({
+        batch: batchName,
+        source: source.optional(),
+        parameters: z.record(parameterName, jsonValue).default({})
+      })
     ),
     /** The Run API declarations (`declare module 'batchdesk'`) for the editor. */
     typings: call<{ file: string; text: string }>()(none)
@@ -348,13 +398,29 @@ export const contract = {
   batches: {
     /** Adds a batch; writes a template run class when the file does not exist. */
     create: call<BatchSummary>()(
-      z.strictObject({ name: batchName, runClassFile: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_./-]{0,200}\.(ts|js|mts|mjs)$/, 'a relative .ts or .js file name inside the project') })
+      z.strictObject({
+        name: batchName,
+        runClassFile: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,200}\.(ts|js|mts|mjs)$/,
+            'a relative .ts or .js file name inside the project'
+          )
+      })
     ),
     previewDesign: call<DesignPreview>()(z.strictObject({ batch: batchName, design: designSchema })),
     /** Adds a design (saved to the manifest); with `run: true` also starts computing. */
-    addDesign: call<{ added: number; batch: BatchSummary; started: boolean }>()(z.strictObject({ batch: batchName, design: designSchema, run: z.boolean().optional() })),
+    addDesign: call<{ added: number; batch: BatchSummary; started: boolean }>()(
+      z.strictObject({ batch: batchName, design: designSchema, run: z.boolean().optional() })
+    ),
     /** Starts computing missing runs in the background; progress comes as events. CONFLICT when already running. */
-    execute: call<{ toCompute: number }>()(z.strictObject({ batch: batchName, rerunStale: z.boolean().optional(), onlyFailed: z.boolean().optional() })),
+    execute: call<{ toCompute: number }>()(
+      z.strictObject({
+        batch: batchName,
+        rerunStale: z.boolean().optional(),
+        onlyFailed: z.boolean().optional()
+      })
+    ),
     /** Stops the execution; runs in progress are cancelled, finished results are kept. */
     cancel: call<BatchProgress | null>()(z.strictObject({ batch: batchName })),
     /** Stops starting runs and keeps the state `paused`; resume computes what is missing. */
@@ -377,7 +443,9 @@ export const contract = {
     ),
     details: call<RunDetails>()(z.strictObject({ batch: batchName, index: runIndex })),
     /** CSV of the matching runs (parameters, scalar results, runtime), at most 1,000,000 rows. */
-    exportCsv: call<{ csv: string; rows: number }>()(z.strictObject({ batch: batchName, conditions: conditions.default([]) }))
+    exportCsv: call<{ csv: string; rows: number }>()(
+      z.strictObject({ batch: batchName, conditions: conditions.default([]) })
+    )
   },
   results: {
     /** Columnar data of matching runs for charts, at most `limit` (≤ 100,000) runs. */
@@ -399,8 +467,12 @@ export const contract = {
   },
   packs: {
     inspect: call<PackInfo>()(z.strictObject({ file: filePath })),
-    import: call<{ imported: number; skipped: number; batches: string[] }>()(z.strictObject({ file: filePath, batch: batchName.optional() })),
-    export: call<{ file: string; runs: number; bytes: number }>()(z.strictObject({ batch: batchName, conditions: conditions.default([]), file: filePath }))
+    import: call<{ imported: number; skipped: number; batches: string[] }>()(
+      z.strictObject({ file: filePath, batch: batchName.optional() })
+    ),
+    export: call<{ file: string; runs: number; bytes: number }>()(
+      z.strictObject({ batch: batchName, conditions: conditions.default([]), file: filePath })
+    )
   },
   settings: {
     get: call<Settings>()(none),
@@ -443,7 +515,12 @@ export interface ContractEvents {
   projectChanged: ProjectChangedEvent
 }
 export type EventName = keyof ContractEvents
-export const EVENT_NAMES = ['runsChanged', 'batchProgress', 'log', 'projectChanged'] as const satisfies readonly EventName[]
+export const EVENT_NAMES = [
+  'runsChanged',
+  'batchProgress',
+  'log',
+  'projectChanged'
+] as const satisfies readonly EventName[]
 
 // ---- derived types and names ----------------------------------------------------------------------------
 
@@ -462,13 +539,16 @@ type SpecOf<N extends CallName> = N extends `${infer D}.${infer A}`
 /** What the caller passes (zod input: defaults may be left out). */
 export type CallInput<N extends CallName> = SpecOf<N> extends CallSpec<infer I, unknown> ? z.input<I> : never
 /** What the handler receives (zod output: defaults filled in). */
-export type ParsedInput<N extends CallName> = SpecOf<N> extends CallSpec<infer I, unknown> ? z.output<I> : never
+export type ParsedInput<N extends CallName> =
+  SpecOf<N> extends CallSpec<infer I, unknown> ? z.output<I> : never
 export type CallOutput<N extends CallName> = SpecOf<N> extends CallSpec<z.ZodType, infer O> ? O : never
 
 /** A call as a function: the input is optional when the schema accepts undefined. */
 type CallFunction<S> =
   S extends CallSpec<infer I, infer O>
-    ? (...args: undefined extends z.input<I> ? [input?: z.input<I>] : [input: z.input<I>]) => Promise<Result<O>>
+    ? (
+        ...args: undefined extends z.input<I> ? [input?: z.input<I>] : [input: z.input<I>]
+      ) => Promise<Result<O>>
     : never
 
 /** The typed API as the renderer sees it: `api.projects.open({ dir })`, and `api.on('runsChanged', fn)`. */
@@ -507,7 +587,9 @@ export function parseInput<N extends CallName>(name: N, raw: unknown): Result<Pa
   if (unsafe) return { ok: false, error: { code: 'INVALID_ARGUMENT', message: `${name}: ${unsafe}` } }
   const parsed = inputSchemaOf(name).safeParse(raw)
   if (parsed.success) return { ok: true, value: parsed.data as ParsedInput<N> }
-  const issues = parsed.error.issues.slice(0, 3).map((issue) => `${issue.path.length ? issue.path.join('.') : 'input'}: ${issue.message}`)
+  const issues = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'input'}: ${issue.message}`)
   return { ok: false, error: { code: 'INVALID_ARGUMENT', message: `${name}: ${issues.join('; ')}` } }
 }
 
@@ -518,7 +600,10 @@ export function failure(code: ErrorCode, message: string): { ok: false; error: A
 
 /** Thrown by `unwrap` so stores can use try/catch; carries the code. */
 export class ApiCallError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string
+  ) {
     super(message)
     this.name = 'ApiCallError'
   }

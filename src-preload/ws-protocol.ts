@@ -9,8 +9,7 @@ export const WS_PATH = '/api'
 
 export type ClientMessage =
   /** Optional first message for clients that cannot send the session cookie. */
-  | { type: 'auth'; token: string }
-  | { type: 'call'; id: number; name: CallName; input: unknown }
+  { type: 'auth'; token: string } | { type: 'call'; id: number; name: CallName; input: unknown }
 
 export type ServerMessage =
   | { type: 'result'; id: number; result: Result<unknown> }

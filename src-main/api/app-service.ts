@@ -1,6 +1,13 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import type { BatchProgress, BatchState, ContractEvents, EventName, ProjectSummary, Result } from '../../src-preload/contract'
+import type {
+  BatchProgress,
+  BatchState,
+  ContractEvents,
+  EventName,
+  ProjectSummary,
+  Result
+} from '../../src-preload/contract'
 import { Project, type ProjectBatch } from '../engine/project/project'
 import { MANIFEST_FILE } from '../engine/project/manifest'
 import { acquireStore, type ResultStore } from '../engine/store'
@@ -75,7 +82,8 @@ export class AppService implements ContractHost {
 
   /** @throws ApiFailure NOT_FOUND when no project is open. */
   requireProject(): Project {
-    if (!this.#project) throw new ApiFailure('NOT_FOUND', 'No project is open: open or create a project first')
+    if (!this.#project)
+      throw new ApiFailure('NOT_FOUND', 'No project is open: open or create a project first')
     return this.#project
   }
 
@@ -83,7 +91,10 @@ export class AppService implements ContractHost {
   requireWritableProject(): Project {
     const project = this.requireProject()
     if (project.readOnly) {
-      throw new ApiFailure('CONFLICT', 'This project is open read-only (another Batchdesk is using it): close that one, then open the project again to make changes')
+      throw new ApiFailure(
+        'CONFLICT',
+        'This project is open read-only (another Batchdesk is using it): close that one, then open the project again to make changes'
+      )
     }
     return project
   }
@@ -94,7 +105,10 @@ export class AppService implements ContractHost {
     const found = project.batches.find((b) => b.name === name)
     if (!found) {
       const names = project.batches.map((b) => b.name)
-      throw new ApiFailure('NOT_FOUND', `There is no batch '${name}' in this project; ${names.length ? `batches: ${names.join(', ')}` : 'it has no batches yet'}`)
+      throw new ApiFailure(
+        'NOT_FOUND',
+        `There is no batch '${name}' in this project; ${names.length ? `batches: ${names.join(', ')}` : 'it has no batches yet'}`
+      )
     }
     return found
   }
@@ -106,7 +120,8 @@ export class AppService implements ContractHost {
   /** Opens a project folder, closing the current one; `undefined` when the folder holds no project. */
   async openProject(dir: string, readOnly = false): Promise<ProjectSummary | undefined> {
     const resolved = path.resolve(dir)
-    if (!existsSync(resolved)) throw new ApiFailure('NOT_FOUND', `The folder ${resolved} does not exist: pick another folder`)
+    if (!existsSync(resolved))
+      throw new ApiFailure('NOT_FOUND', `The folder ${resolved} does not exist: pick another folder`)
     if (!existsSync(path.join(resolved, MANIFEST_FILE))) return undefined
     if (this.#project?.dir === resolved && this.#project.readOnly === readOnly) return this.summary()
     await this.closeProject()
@@ -177,11 +192,22 @@ export class AppService implements ContractHost {
    * Starts computing a batch in the background.
    * @throws ApiFailure CONFLICT when it is already running, INVALID_ARGUMENT when its run class does not load.
    */
-  startExecution(batch: string, options: { rerunStale?: boolean; onlyFailed?: boolean } = {}): { toCompute: number } {
+  startExecution(
+    batch: string,
+    options: { rerunStale?: boolean; onlyFailed?: boolean } = {}
+  ): { toCompute: number } {
     const project = this.requireWritableProject()
     const projectBatch = this.projectBatch(batch)
-    if (this.#executions.has(batch)) throw new ApiFailure('CONFLICT', `Batch '${batch}' is already running: wait for it to finish, or cancel it first`)
-    if (projectBatch.loadError) throw new ApiFailure('INVALID_ARGUMENT', `Batch '${batch}' cannot run because its run class does not load: ${projectBatch.loadError}`)
+    if (this.#executions.has(batch))
+      throw new ApiFailure(
+        'CONFLICT',
+        `Batch '${batch}' is already running: wait for it to finish, or cancel it first`
+      )
+    if (projectBatch.loadError)
+      throw new ApiFailure(
+        'INVALID_ARGUMENT',
+        `Batch '${batch}' cannot run because its run class does not load: ${projectBatch.loadError}`
+      )
     const plan = planCompute(projectBatch.batch, options)
     this.#paused.delete(batch)
     const feed = this.feed(batch)
@@ -195,7 +221,12 @@ export class AppService implements ContractHost {
       onRunIds: (ids) => feed.markIds(ids)
     })
     this.#executions.set(batch, execution)
-    this.emit('log', { batch, level: 'info', message: `${batch}: computing ${plan.toCompute} runs`, at: Date.now() })
+    this.emit('log', {
+      batch,
+      level: 'info',
+      message: `${batch}: computing ${plan.toCompute} runs`,
+      at: Date.now()
+    })
     execution.finished.then(
       (report) => this.#executionEnded(execution, feed, undefined, report?.computed ?? 0),
       (error: Error) => this.#executionEnded(execution, feed, error, 0)
@@ -220,7 +251,12 @@ export class AppService implements ContractHost {
     return [...this.#executions.values()].map((execution) => execution.progress)
   }
 
-  #executionEnded(execution: BatchExecution, feed: RunChangeFeed, error: Error | undefined, computed: number): void {
+  #executionEnded(
+    execution: BatchExecution,
+    feed: RunChangeFeed,
+    error: Error | undefined,
+    computed: number
+  ): void {
     if (this.#executions.get(execution.batch) === execution) this.#executions.delete(execution.batch)
     if (execution.state === 'paused') this.#paused.add(execution.batch)
     feed.resync()

@@ -17,14 +17,20 @@ export interface ComputePlan {
  * Which runs an execution would compute: those without a stored result or that failed, plus stale ones
  * with `rerunStale`, or only the failed ones with `onlyFailed`. Equal ids count once.
  */
-export function planCompute(batch: Batch, options: { rerunStale?: boolean; onlyFailed?: boolean }): ComputePlan {
+export function planCompute(
+  batch: Batch,
+  options: { rerunStale?: boolean; onlyFailed?: boolean }
+): ComputePlan {
   const ids = new Set<string>()
   const runs: Run[] = []
   for (let index = 0; index < batch.runs.length; index++) {
     const status = batch.runStatus(index)
     const wanted = options.onlyFailed
       ? status === 'failed'
-      : status === 'pending' || status === 'failed' || status === 'corrupt' || (status === 'stale' && options.rerunStale === true)
+      : status === 'pending' ||
+        status === 'failed' ||
+        status === 'corrupt' ||
+        (status === 'stale' && options.rerunStale === true)
     if (!wanted) continue
     const id = batch.runId(index)
     if (ids.has(id)) continue
@@ -95,7 +101,9 @@ export class BatchExecution {
       elapsedSeconds: 0
     }
     const processes = options.processes ?? options.project.manifest.settings.processes
-    const pool = new LocalPool({ processes: Math.max(1, Math.min(processes ?? availableParallelism(), options.plan.toCompute || 1)) })
+    const pool = new LocalPool({
+      processes: Math.max(1, Math.min(processes ?? availableParallelism(), options.plan.toCompute || 1))
+    })
     const executor = observedExecutor(pool, options.onRunIds)
     this.finished = options.project
       .execute(options.batch, {

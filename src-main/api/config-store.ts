@@ -70,7 +70,10 @@ export class ConfigStore {
   }
 
   noteOpened(dir: string, name: string, now = Date.now()): void {
-    this.#config.recent = [{ dir, name, openedAt: now }, ...this.#config.recent.filter((entry) => entry.dir !== dir)].slice(0, MAX_RECENT)
+    this.#config.recent = [
+      { dir, name, openedAt: now },
+      ...this.#config.recent.filter((entry) => entry.dir !== dir)
+    ].slice(0, MAX_RECENT)
     this.#write()
   }
 

@@ -19,16 +19,28 @@ const RUNTIME_SAMPLE = 500
  * stored so far. Builds the runs in a scratch batch that has no store; nothing is written.
  * @throws ApiFailure INVALID_ARGUMENT for a design above MAX_PREVIEW_RUNS; BatchInputError for bad values.
  */
-export function previewDesign(batchName: string, info: RunClassInfo, design: DesignInput, store: ResultStore | undefined, processes: number | undefined): DesignPreview {
+export function previewDesign(
+  batchName: string,
+  info: RunClassInfo,
+  design: DesignInput,
+  store: ResultStore | undefined,
+  processes: number | undefined
+): DesignPreview {
   if (design.kind === 'factorial') {
     let total = 1
     for (const name of Object.keys(design.grid)) total *= expandAxis(design.grid[name], name).length
     if (total > MAX_PREVIEW_RUNS) {
-      throw new ApiFailure('INVALID_ARGUMENT', `This design has ${total.toLocaleString('en')} runs; designs above ${MAX_PREVIEW_RUNS.toLocaleString('en')} runs cannot be previewed`)
+      throw new ApiFailure(
+        'INVALID_ARGUMENT',
+        `This design has ${total.toLocaleString('en')} runs; designs above ${MAX_PREVIEW_RUNS.toLocaleString('en')} runs cannot be previewed`
+      )
     }
   }
   // A folder that does not exist: the scratch batch never opens a store.
-  const scratch = new Batch(batchName, { path: path.join(tmpdir(), `batchdesk-preview-${randomUUID()}`), saveResult: false })
+  const scratch = new Batch(batchName, {
+    path: path.join(tmpdir(), `batchdesk-preview-${randomUUID()}`),
+    saveResult: false
+  })
   const runs =
     design.kind === 'run'
       ? [scratch.addRun(info, resolveValues(info, design.parameters, false))]

@@ -15,7 +15,9 @@ import { toApiError } from './errors'
 
 /** The handlers of one domain: one function per call, receiving the parsed input; may throw (see errors.ts). */
 export type DomainHandlers<D extends Domain> = {
-  [A in keyof Contract[D] & string]: (input: ParsedInput<`${D}.${A}` & CallName>) => Promise<CallOutput<`${D}.${A}` & CallName>> | CallOutput<`${D}.${A}` & CallName>
+  [A in keyof Contract[D] & string]: (
+    input: ParsedInput<`${D}.${A}` & CallName>
+  ) => Promise<CallOutput<`${D}.${A}` & CallName>> | CallOutput<`${D}.${A}` & CallName>
 }
 
 /** Every call's handler, by domain, as the contract groups them. */
@@ -37,7 +39,8 @@ export interface ContractHost {
  * (after the forbidden-key check), runs the handler, and turns whatever it throws into an error envelope.
  */
 export async function dispatch(handlers: Handlers, name: unknown, raw: unknown): Promise<Result<unknown>> {
-  if (!isCallName(name)) return failure('INVALID_ARGUMENT', `There is no call ${JSON.stringify(String(name)).slice(0, 80)}`)
+  if (!isCallName(name))
+    return failure('INVALID_ARGUMENT', `There is no call ${JSON.stringify(String(name)).slice(0, 80)}`)
   const parsed = parseInput(name, raw)
   if (!parsed.ok) return parsed
   try {

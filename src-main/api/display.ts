@@ -12,7 +12,8 @@ const SUMMARY_DEPTH = 12
  */
 export function displayValue(value: unknown): DisplayValue {
   if (value === undefined || value === null) return null
-  if (typeof value === 'number') return Number.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : String(value)
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : String(value)
   if (typeof value === 'string' || typeof value === 'boolean') return value
   return formatValue(value)
 }
@@ -25,24 +26,28 @@ export function displayValue(value: unknown): DisplayValue {
  */
 export function plainData(value: unknown, maxItems = Number.POSITIVE_INFINITY, depth = 0): unknown {
   if (value === null || value === undefined) return null
-  if (typeof value === 'number') return Number.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : String(value)
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : String(value)
   if (typeof value === 'string' || typeof value === 'boolean') return value
   if (typeof value === 'bigint') return String(value)
   if (value instanceof FunctionRef) return { $fn: value.path }
   if (typeof value === 'function') return { $fn: value.name || 'anonymous' }
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
   if (depth >= SUMMARY_DEPTH) return '…'
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return plainData(Array.from(value as unknown as ArrayLike<number>), maxItems, depth)
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
+    return plainData(Array.from(value as unknown as ArrayLike<number>), maxItems, depth)
   if (Array.isArray(value)) {
     const items = value.slice(0, maxItems).map((item) => plainData(item, maxItems, depth + 1))
-    if (value.length > maxItems) items.push(`… ${value.length - maxItems} more items (${value.length} in all)`)
+    if (value.length > maxItems)
+      items.push(`… ${value.length - maxItems} more items (${value.length} in all)`)
     return items
   }
   if (value instanceof Map) return plainData(Object.fromEntries(value), maxItems, depth)
   if (value instanceof Set) return plainData([...value], maxItems, depth)
   if (typeof value === 'object') {
     const out: Record<string, unknown> = {}
-    for (const key of Object.keys(value)) out[key] = plainData((value as Record<string, unknown>)[key], maxItems, depth + 1)
+    for (const key of Object.keys(value))
+      out[key] = plainData((value as Record<string, unknown>)[key], maxItems, depth + 1)
     return out
   }
   return String(value)
@@ -64,7 +69,8 @@ export function sourceText(value: unknown): string {
 
 /** Numbers of an array-valued field, or undefined when the value is not a list of numbers. */
 export function numericArray(value: unknown, maxItems: number): number[] | undefined {
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>).slice(0, maxItems)
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
+    return Array.from(value as unknown as ArrayLike<number>).slice(0, maxItems)
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'number')) return undefined
   return value.slice(0, maxItems)
 }

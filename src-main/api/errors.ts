@@ -51,7 +51,8 @@ export function toApiError(error: unknown): ApiError {
     const byName = CODES_BY_ERROR_NAME[error.name]
     if (byName) return { code: byName, message: error.message }
     const nodeCode = (error as NodeJS.ErrnoException).code
-    if (typeof nodeCode === 'string' && CODES_BY_NODE_CODE[nodeCode]) return { code: CODES_BY_NODE_CODE[nodeCode], message: fileErrorMessage(error as NodeJS.ErrnoException) }
+    if (typeof nodeCode === 'string' && CODES_BY_NODE_CODE[nodeCode])
+      return { code: CODES_BY_NODE_CODE[nodeCode], message: fileErrorMessage(error as NodeJS.ErrnoException) }
     return { code: 'INTERNAL', message: `Something went wrong inside Batchdesk: ${error.message}` }
   }
   return { code: 'INTERNAL', message: `Something went wrong inside Batchdesk: ${String(error)}` }

@@ -1,4 +1,11 @@
-import type { BatchState, BatchSummary, DesignSummary, ParameterSummary, ProjectSummary, RunClassSummary } from '../../src-preload/contract'
+import type {
+  BatchState,
+  BatchSummary,
+  DesignSummary,
+  ParameterSummary,
+  ProjectSummary,
+  RunClassSummary
+} from '../../src-preload/contract'
 import type { Design } from '../engine/project/manifest'
 import { expandAxis, type Project, type ProjectBatch } from '../engine/project/project'
 import type { RunClassInfo } from '../engine/types'
@@ -15,14 +22,20 @@ export function summarizeProject(project: Project, stateOf: (batch: string) => B
   }
 }
 
-export function summarizeBatch(project: Project, projectBatch: ProjectBatch, state: BatchState): BatchSummary {
+export function summarizeBatch(
+  project: Project,
+  projectBatch: ProjectBatch,
+  state: BatchState
+): BatchSummary {
   const entry = project.manifest.batches.find((b) => b.name === projectBatch.name)
   return {
     name: projectBatch.name,
     runClassFile: projectBatch.runClassFile,
     runClassName: projectBatch.runClass?.name ?? null,
     loadError: projectBatch.loadError ?? null,
-    parameterNames: projectBatch.runClass ? projectBatch.runClass.parameters.filter((p) => !p.isPrivate).map((p) => p.name) : projectBatch.batch.parameterNames,
+    parameterNames: projectBatch.runClass
+      ? projectBatch.runClass.parameters.filter((p) => !p.isPrivate).map((p) => p.name)
+      : projectBatch.batch.parameterNames,
     runs: projectBatch.batch.runs.length,
     counts: projectBatch.batch.statusCounts(),
     designs: (entry?.designs ?? []).map(summarizeDesign),
@@ -46,17 +59,15 @@ export function summarizeDesign(design: Design): DesignSummary {
 export function summarizeRunClass(info: RunClassInfo): RunClassSummary {
   return {
     name: info.name,
-    parameters: info.parameters.map(
-      (spec): ParameterSummary => ({
-        name: spec.name,
-        default: plainData(spec.default),
-        defaultText: sourceText(spec.default),
-        kind: spec.kind,
-        isPrivate: spec.isPrivate,
-        ...(spec.unit === undefined ? {} : { unit: spec.unit }),
-        ...(spec.description === undefined ? {} : { description: spec.description })
-      })
-    ),
+    parameters: info.parameters.map((spec): ParameterSummary => ({
+      name: spec.name,
+      default: plainData(spec.default),
+      defaultText: sourceText(spec.default),
+      kind: spec.kind,
+      isPrivate: spec.isPrivate,
+      ...(spec.unit === undefined ? {} : { unit: spec.unit }),
+      ...(spec.description === undefined ? {} : { description: spec.description })
+    })),
     functionExports: [...info.functionExports],
     codeHash: info.codeHash
   }

@@ -12,7 +12,10 @@ const TYPINGS_FILE = path.join('resources', 'types', 'batchdesk.d.ts')
  */
 export function runApiTypings(): { file: string; text: string } {
   const maintained = path.join(packageRoot(), TYPINGS_FILE)
-  return { file: 'batchdesk.d.ts', text: existsSync(maintained) ? readFileSync(maintained, 'utf8') : BUILT_IN }
+  return {
+    file: 'batchdesk.d.ts',
+    text: existsSync(maintained) ? readFileSync(maintained, 'utf8') : BUILT_IN
+  }
 }
 
 const BUILT_IN = `declare module 'batchdesk' {

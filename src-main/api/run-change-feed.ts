@@ -1,10 +1,17 @@
-import { RUN_STATUSES, type RunsChangedEvent, type RunStatus, type StatusCounts } from '../../src-preload/contract'
+import {
+  RUN_STATUSES,
+  type RunsChangedEvent,
+  type RunStatus,
+  type StatusCounts
+} from '../../src-preload/contract'
 import type { Batch } from '../engine/batch'
 
 /** At most one runsChanged event per batch per this many milliseconds (~10 per second). */
 export const RUN_CHANGES_INTERVAL_MS = 100
 
-const CODE_OF: Record<RunStatus, number> = Object.fromEntries(RUN_STATUSES.map((status, code) => [status, code])) as Record<RunStatus, number>
+const CODE_OF: Record<RunStatus, number> = Object.fromEntries(
+  RUN_STATUSES.map((status, code) => [status, code])
+) as Record<RunStatus, number>
 
 /**
  * Turns "these run ids may have changed" notes into batched runsChanged events: one event per interval
@@ -54,7 +61,8 @@ export class RunChangeFeed {
     if (this.#disposed || this.#marked.size === 0) return
     const indicesById = this.#indices()
     const changes: RunsChangedEvent['changes'] = []
-    for (const id of this.#marked) for (const index of indicesById.get(id) ?? []) this.#compare(index, changes)
+    for (const id of this.#marked)
+      for (const index of indicesById.get(id) ?? []) this.#compare(index, changes)
     this.#marked.clear()
     if (changes.length > 0) this.#emit({ batch: this.#batch.name, changes, counts: this.counts })
   }

@@ -20,7 +20,11 @@ export interface DescribedSource {
  * messages name the real file.
  * @param file absolute path of the run class file; `relative` is how messages name it.
  */
-export async function describeSource(file: string, relative: string, source?: string): Promise<DescribedSource> {
+export async function describeSource(
+  file: string,
+  relative: string,
+  source?: string
+): Promise<DescribedSource> {
   const scratch = source === undefined ? undefined : scratchFileFor(file)
   if (scratch) writeFileSync(scratch, source!)
   const dispose = () => {
@@ -34,7 +38,12 @@ export async function describeSource(file: string, relative: string, source?: st
   } catch (error) {
     dispose()
     const message = renameFile(String((error as Error).message), target, relative)
-    return { info: undefined, loadError: message, diagnostics: diagnosticsOf(error, target, relative), dispose: () => undefined }
+    return {
+      info: undefined,
+      loadError: message,
+      diagnostics: diagnosticsOf(error, target, relative),
+      dispose: () => undefined
+    }
   }
 }
 
@@ -52,7 +61,9 @@ export function writeSource(file: string, source: string): void {
 
 /** Diagnostics from a load error: the compiler's list when there is one, else `file:line:col` in the message. */
 export function diagnosticsOf(error: unknown, file: string, relative: string): Diagnostic[] {
-  const listed = (error as { diagnostics?: { file: string; line: number; column: number; message: string }[] }).diagnostics
+  const listed = (
+    error as { diagnostics?: { file: string; line: number; column: number; message: string }[] }
+  ).diagnostics
   if (Array.isArray(listed)) {
     return listed.map((d) => ({
       file: samePath(d.file, file) ? relative : d.file,
@@ -64,12 +75,23 @@ export function diagnosticsOf(error: unknown, file: string, relative: string): D
   }
   const message = renameFile(String((error as Error)?.message ?? error), file, relative)
   const located = new RegExp(`${escapeRegExp(relative)}:(\\d+)(?::(\\d+))?`).exec(message)
-  return [{ file: relative, line: located ? Number(located[1]) : 1, column: located?.[2] ? Number(located[2]) : 1, message, severity: 'error' }]
+  return [
+    {
+      file: relative,
+      line: located ? Number(located[1]) : 1,
+      column: located?.[2] ? Number(located[2]) : 1,
+      message,
+      severity: 'error'
+    }
+  ]
 }
 
 function scratchFileFor(file: string): string {
   const extension = path.extname(file)
-  return path.join(path.dirname(file), `.${path.basename(file, extension)}.check-${randomBytes(4).toString('hex')}${extension}`)
+  return path.join(
+    path.dirname(file),
+    `.${path.basename(file, extension)}.check-${randomBytes(4).toString('hex')}${extension}`
+  )
 }
 
 function renameFile(message: string, from: string, to: string): string {

@@ -13,12 +13,19 @@ export const STORED_STATUSES: ReadonlySet<RunStatus> = new Set(['done', 'cached'
  * engine over its columnar run table, then filtered by status.
  * @throws ConditionError for a condition that cannot be read; ApiFailure INVALID_ARGUMENT for an unknown parameter.
  */
-export function selectRuns(batch: Batch, conditionTexts: readonly string[], statuses?: readonly RunStatus[]): number[] {
+export function selectRuns(
+  batch: Batch,
+  conditionTexts: readonly string[],
+  statuses?: readonly RunStatus[]
+): number[] {
   const conditions = conditionTexts.filter((text) => text.trim() !== '').map((text) => parseCondition(text))
   const names = batch.parameterNames
   for (const condition of conditions) {
     if (!names.includes(condition.param)) {
-      throw new ApiFailure('INVALID_ARGUMENT', `There is no parameter '${condition.param}' in batch '${batch.name}'; parameters: ${names.join(', ') || 'none yet'}`)
+      throw new ApiFailure(
+        'INVALID_ARGUMENT',
+        `There is no parameter '${condition.param}' in batch '${batch.name}'; parameters: ${names.join(', ') || 'none yet'}`
+      )
     }
   }
   const indices = batch.selectIndices(conditions)
@@ -57,7 +64,13 @@ export function storedMeta(batch: Batch, index: number, meta: MetaLookup): Store
 }
 
 /** Sorts indices by a field: numbers before text, empty cells last, equal keys in run order. */
-export function sortIndices(batch: Batch, indices: number[], field: FieldRef, direction: 'asc' | 'desc', meta: MetaLookup): number[] {
+export function sortIndices(
+  batch: Batch,
+  indices: number[],
+  field: FieldRef,
+  direction: 'asc' | 'desc',
+  meta: MetaLookup
+): number[] {
   const keys = new Map(indices.map((index) => [index, fieldValue(batch, index, field, meta)]))
   const sign = direction === 'asc' ? 1 : -1
   return [...indices].sort((a, b) => {
@@ -79,7 +92,13 @@ function compareCells(a: DisplayValue, b: DisplayValue): number | 'a-empty' | 'b
  * A lookup of stored metadata for many runs: one query for the whole batch when many runs are needed,
  * one per run otherwise.
  */
-export function metaLookup(store: { meta(batch: string, id: string): StoredRunMeta | undefined; listMeta(batch: string): StoredRunMeta[] } | undefined, batch: string, many: boolean): MetaLookup {
+export function metaLookup(
+  store:
+    | { meta(batch: string, id: string): StoredRunMeta | undefined; listMeta(batch: string): StoredRunMeta[] }
+    | undefined,
+  batch: string,
+  many: boolean
+): MetaLookup {
   if (!store) return () => undefined
   if (!many) return (id) => store.meta(batch, id)
   const byId = new Map(store.listMeta(batch).map((meta) => [meta.id, meta]))

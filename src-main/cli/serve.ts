@@ -15,6 +15,8 @@ export interface ServeOptions {
   example?: string
   /** Open the address in the default browser. */
   open?: boolean
+  /** The built renderer (default: out/renderer of the package). */
+  rendererDir?: string
   /** Folder of the app's settings (default: $BATCHDESK_CONFIG_DIR, else ~/.config/batchdesk). */
   configDir?: string
   /** Resolves when the server should stop (default: SIGINT or SIGTERM). */
@@ -40,7 +42,7 @@ export function defaultExampleDir(example: string): string {
  * (creating it from `--example` the first time); without a folder the app starts on its start screen.
  */
 export async function serve(dir: string | undefined, options: ServeOptions, io: Output): Promise<number> {
-  const rendererDir = path.join(packageRoot(), 'out', 'renderer')
+  const rendererDir = options.rendererDir ?? path.join(packageRoot(), 'out', 'renderer')
   if (!existsSync(path.join(rendererDir, 'index.html'))) {
     io.err(`The app is not built yet: run \`npm run build\` in ${packageRoot()} first.`)
     return EXIT_BAD_INPUT
@@ -51,7 +53,9 @@ export async function serve(dir: string | undefined, options: ServeOptions, io: 
     if (target) await openOrCreate(service, target, options.example, io)
     const server = await startServer({ host: service, rendererDir, port: options.port })
     io.out(`Batchdesk is running at ${server.url}`)
-    io.out('Open that address in a browser on this machine (the token in it is the key). Press Ctrl+C to stop.')
+    io.out(
+      'Open that address in a browser on this machine (the token in it is the key). Press Ctrl+C to stop.'
+    )
     if (options.open) openInBrowser(server.url, io)
     options.onListening?.(server, service)
     await (options.until ?? untilSignal())
@@ -63,7 +67,12 @@ export async function serve(dir: string | undefined, options: ServeOptions, io: 
   return EXIT_OK
 }
 
-async function openOrCreate(service: AppService, dir: string, example: string | undefined, io: Output): Promise<void> {
+async function openOrCreate(
+  service: AppService,
+  dir: string,
+  example: string | undefined,
+  io: Output
+): Promise<void> {
   const resolved = path.resolve(dir)
   if (!existsSync(path.join(resolved, MANIFEST_FILE)) && example) {
     service.adoptProject(await Project.create(resolved, { example }))
@@ -71,7 +80,8 @@ async function openOrCreate(service: AppService, dir: string, example: string | 
     return
   }
   const opened = await service.openProject(resolved)
-  if (!opened) io.out(`${resolved} is not a Batchdesk project yet: create one there from the app's start screen.`)
+  if (!opened)
+    io.out(`${resolved} is not a Batchdesk project yet: create one there from the app's start screen.`)
 }
 
 function untilSignal(): Promise<void> {

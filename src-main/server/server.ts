@@ -5,7 +5,15 @@ import { WebSocketServer } from 'ws'
 import type { ContractHost } from '../api/dispatch'
 import { WS_PATH } from '../../src-preload/ws-protocol'
 import { contentSecurityPolicy } from '../csp'
-import { allowedHosts, createToken, hostAllowed, originAllowed, sessionCookie, tokenFromCookie, tokenMatches } from './auth'
+import {
+  allowedHosts,
+  createToken,
+  hostAllowed,
+  originAllowed,
+  sessionCookie,
+  tokenFromCookie,
+  tokenMatches
+} from './auth'
 import { resolveStaticFile, sendFile } from './static-files'
 import { attachSession } from './socket-session'
 
@@ -60,20 +68,34 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       'Cross-Origin-Resource-Policy': 'same-origin',
       'Cross-Origin-Opener-Policy': 'same-origin'
     }
-    if (!hostAllowed(request.headers.host, hosts)) return sendText(response, 421, 'This server only answers to its own address.', headers)
-    if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'Method not allowed.', headers)
+    if (!hostAllowed(request.headers.host, hosts))
+      return sendText(response, 421, 'This server only answers to its own address.', headers)
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return sendText(response, 405, 'Method not allowed.', headers)
     const url = new URL(request.url ?? '/', 'http://localhost')
     if (url.pathname === '/' || url.pathname === '/index.html') {
       const presented = url.searchParams.get('token')
       if (presented !== null) {
         if (!tokenMatches(presented, token)) return sendText(response, 401, WRONG_LINK, headers)
         // Move the token into a cookie and drop it from the address bar (and from history).
-        response.writeHead(303, { ...headers, 'Set-Cookie': sessionCookie(token), Location: '/', 'Cache-Control': 'no-store' })
+        response.writeHead(303, {
+          ...headers,
+          'Set-Cookie': sessionCookie(token),
+          Location: '/',
+          'Cache-Control': 'no-store'
+        })
         return void response.end()
       }
-      if (!tokenMatches(tokenFromCookie(request.headers.cookie), token)) return sendText(response, 401, WRONG_LINK, headers)
+      if (!tokenMatches(tokenFromCookie(request.headers.cookie), token))
+        return sendText(response, 401, WRONG_LINK, headers)
       const index = resolveStaticFile(rendererDir, '/index.html')
-      if (!index) return sendText(response, 500, `The app is not built: run \`npm run build\` (looked for ${path.join(rendererDir, 'index.html')}).`, headers)
+      if (!index)
+        return sendText(
+          response,
+          500,
+          `The app is not built: run \`npm run build\` (looked for ${path.join(rendererDir, 'index.html')}).`,
+          headers
+        )
       return sendFile(response, index, { ...headers, 'Cache-Control': 'no-store' })
     }
     const file = resolveStaticFile(rendererDir, url.pathname)
@@ -83,12 +105,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://localhost')
-    if (url.pathname !== WS_PATH || !hostAllowed(request.headers.host, hosts) || !originAllowed(request.headers.origin, hosts)) {
+    if (
+      url.pathname !== WS_PATH ||
+      !hostAllowed(request.headers.host, hosts) ||
+      !originAllowed(request.headers.origin, hosts)
+    ) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n')
       return
     }
     const authenticated = tokenMatches(tokenFromCookie(request.headers.cookie), token)
-    sockets.handleUpgrade(request, socket, head, (ws) => attachSession(ws, options.host, token, authenticated))
+    sockets.handleUpgrade(request, socket, head, (ws) =>
+      attachSession(ws, options.host, token, authenticated)
+    )
   })
 
   await new Promise<void>((resolve, reject) => {
@@ -120,7 +148,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 const WRONG_LINK =
   'Batchdesk needs the link printed when it started (http://127.0.0.1:PORT/?token=…). Open that link; restart `batchdesk serve` if you lost it.'
 
-function sendText(response: ServerResponse, status: number, text: string, headers: Record<string, string>): void {
-  response.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' })
+function sendText(
+  response: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string>
+): void {
+  response.writeHead(status, {
+    ...headers,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Cache-Control': 'no-store'
+  })
   response.end(text)
 }

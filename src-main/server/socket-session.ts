@@ -17,17 +17,25 @@ const MAX_BUFFERED_BYTES = 32 * 1024 * 1024
  * then answers calls through the host and forwards every event. A socket that never authenticates gets
  * nothing but a close.
  */
-export function attachSession(socket: WebSocket, host: ContractHost, token: string, authenticated: boolean): void {
+export function attachSession(
+  socket: WebSocket,
+  host: ContractHost,
+  token: string,
+  authenticated: boolean
+): void {
   let ready = authenticated
   let unsubscribe: (() => void) | undefined
   const send = (message: ServerMessage) => {
-    if (socket.readyState === socket.OPEN && socket.bufferedAmount < MAX_BUFFERED_BYTES) socket.send(JSON.stringify(message))
+    if (socket.readyState === socket.OPEN && socket.bufferedAmount < MAX_BUFFERED_BYTES)
+      socket.send(JSON.stringify(message))
   }
   const start = () => {
     ready = true
     unsubscribe = host.onEvent((name, payload) => send({ type: 'event', name, payload } as ServerMessage))
   }
-  const timer = ready ? undefined : setTimeout(() => socket.close(CLOSE_UNAUTHORIZED, 'no token'), AUTH_TIMEOUT_MS)
+  const timer = ready
+    ? undefined
+    : setTimeout(() => socket.close(CLOSE_UNAUTHORIZED, 'no token'), AUTH_TIMEOUT_MS)
   if (ready) start()
 
   socket.on('message', (data, isBinary) => {
@@ -43,7 +51,9 @@ export function attachSession(socket: WebSocket, host: ContractHost, token: stri
       return
     }
     if (message.type !== 'call') return
-    void host.call(message.name, message.input).then((result) => send({ type: 'result', id: message.id, result }))
+    void host
+      .call(message.name, message.input)
+      .then((result) => send({ type: 'result', id: message.id, result }))
   })
   socket.on('close', () => {
     clearTimeout(timer)
@@ -61,9 +71,15 @@ function parseMessage(text: string): ClientMessage | undefined {
   }
   if (value === null || typeof value !== 'object') return undefined
   const message = value as Record<string, unknown>
-  if (message.type === 'auth' && typeof message.token === 'string') return { type: 'auth', token: message.token }
+  if (message.type === 'auth' && typeof message.token === 'string')
+    return { type: 'auth', token: message.token }
   if (message.type === 'call' && Number.isSafeInteger(message.id) && typeof message.name === 'string') {
-    return { type: 'call', id: message.id as number, name: message.name as ClientMessage extends { name: infer N } ? N : never, input: message.input }
+    return {
+      type: 'call',
+      id: message.id as number,
+      name: message.name as ClientMessage extends { name: infer N } ? N : never,
+      input: message.input
+    }
   }
   return undefined
 }

@@ -43,7 +43,15 @@ export function contentTypeOf(file: string): string {
 }
 
 /** Streams a file as the response body. */
-export function sendFile(response: import('node:http').ServerResponse, file: string, headers: Record<string, string>): void {
-  response.writeHead(200, { ...headers, 'Content-Type': contentTypeOf(file), 'Content-Length': String(statSync(file).size) })
+export function sendFile(
+  response: import('node:http').ServerResponse,
+  file: string,
+  headers: Record<string, string>
+): void {
+  response.writeHead(200, {
+    ...headers,
+    'Content-Type': contentTypeOf(file),
+    'Content-Length': String(statSync(file).size)
+  })
   createReadStream(file).pipe(response)
 }

@@ -25,11 +25,19 @@ declare global {
   }
 }
 
+/** What the client reads from the page's globals (typed here so the module also compiles for Node tests). */
+interface PageGlobals {
+  batchdesk?: BatchdeskApi
+  location: { protocol: string; host: string }
+  WebSocket: new (url: string) => WebSocketLike
+}
+const page = globalThis as unknown as PageGlobals
+
 let current: BatchdeskApi | undefined
 
 /** The API for this page, created on first use. */
 export function getApi(): BatchdeskApi {
-  current ??= window.batchdesk ?? createWebSocketApi(webSocketUrl(window.location))
+  current ??= page.batchdesk ?? createWebSocketApi(webSocketUrl(page.location))
   return current
 }
 
@@ -66,7 +74,7 @@ const OPEN = 1
  * drops, pending calls fail with IO and the next call reconnects.
  */
 export function createWebSocketApi(url: string, options: WebSocketApiOptions = {}): BatchdeskApi {
-  const connect = options.connect ?? ((target: string) => new WebSocket(target) as unknown as WebSocketLike)
+  const connect = options.connect ?? ((target: string) => new page.WebSocket(target))
   const pending = new Map<number, (result: Result<unknown>) => void>()
   const listeners = new Map<EventName, Set<Listener>>()
   let nextId = 1
@@ -79,7 +87,8 @@ export function createWebSocketApi(url: string, options: WebSocketApiOptions = {
     socket = ws
     ready = new Promise((resolve, reject) => {
       ws.addEventListener('open', () => {
-        if (options.token) ws.send(JSON.stringify({ type: 'auth', token: options.token } satisfies ClientMessage))
+        if (options.token)
+          ws.send(JSON.stringify({ type: 'auth', token: options.token } satisfies ClientMessage))
         resolve(ws)
       })
       ws.addEventListener('error', () => reject(new Error('cannot connect')))
@@ -88,7 +97,13 @@ export function createWebSocketApi(url: string, options: WebSocketApiOptions = {
     ws.addEventListener('close', () => {
       if (socket === ws) socket = undefined
       for (const settle of pending.values()) {
-        settle({ ok: false, error: { code: 'IO', message: 'Lost the connection to Batchdesk. Is it still running? Reload the page to reconnect.' } })
+        settle({
+          ok: false,
+          error: {
+            code: 'IO',
+            message: 'Lost the connection to Batchdesk. Is it still running? Reload the page to reconnect.'
+          }
+        })
       }
       pending.clear()
     })
@@ -116,7 +131,13 @@ export function createWebSocketApi(url: string, options: WebSocketApiOptions = {
       ws = await open()
     } catch {
       ready = undefined
-      return { ok: false, error: { code: 'IO', message: 'Cannot reach Batchdesk. Is `batchdesk serve` still running? Reload the page once it is.' } }
+      return {
+        ok: false,
+        error: {
+          code: 'IO',
+          message: 'Cannot reach Batchdesk. Is `batchdesk serve` still running? Reload the page once it is.'
+        }
+      }
     }
     const id = nextId++
     return new Promise((resolve) => {

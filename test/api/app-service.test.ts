@@ -15,7 +15,13 @@ describe('AppService over the quickstart example', () => {
     const project = valueOf(await service.call('projects.current', undefined)) as ProjectSummary
     expect(project.dir).toBe(dir)
     expect(project.batches).toHaveLength(1)
-    expect(project.batches[0]).toMatchObject({ name: 'example', runs: 62, runClassName: 'ExampleRun', loadError: null, state: 'idle' })
+    expect(project.batches[0]).toMatchObject({
+      name: 'example',
+      runs: 62,
+      runClassName: 'ExampleRun',
+      loadError: null,
+      state: 'idle'
+    })
     expect(project.batches[0].counts.pending).toBe(62)
     expect(valueOf(await service.call('projects.recent', undefined))).toMatchObject([{ dir }])
   })
@@ -30,14 +36,22 @@ describe('AppService over the quickstart example', () => {
     const last = changes[changes.length - 1]
     expect(last.counts.done).toBe(62)
     // Every run reached done exactly once across the events, whatever the batching.
-    const doneIndices = changes.flatMap((event) => event.changes.filter((c) => c.status === 'done').map((c) => c.index))
+    const doneIndices = changes.flatMap((event) =>
+      event.changes.filter((c) => c.status === 'done').map((c) => c.index)
+    )
     expect(new Set(doneIndices).size).toBe(62)
 
-    const page = valueOf(await service.call('runs.list', { batch: 'example', conditions: ['A>=3', 'operator=min'] })) as RunPage
+    const page = valueOf(
+      await service.call('runs.list', { batch: 'example', conditions: ['A>=3', 'operator=min'] })
+    ) as RunPage
     // 3 values of A × 3 of B in the factorial design, and the run added later (A = 8).
     expect(page.total).toBe(10)
     expect(page.columns).toEqual({ parameters: ['A', 'B', 'operator'], results: ['val'] })
-    expect(page.rows[0]).toMatchObject({ status: 'done', parameters: { A: 3, B: '[2,5,8]', operator: 'min' }, results: { val: 6 } })
+    expect(page.rows[0]).toMatchObject({
+      status: 'done',
+      parameters: { A: 3, B: '[2,5,8]', operator: 'min' },
+      results: { val: 6 }
+    })
   })
 
   it('keeps results when the project is opened again (no recompute)', async () => {
@@ -57,7 +71,13 @@ describe('AppService over the quickstart example', () => {
     await openQuickstart(service)
     await executeAndWait(service, 'example')
     const details = valueOf(await service.call('runs.details', { batch: 'example', index: 0 })) as RunDetails
-    expect(details).toMatchObject({ index: 0, status: 'done', runClass: 'ExampleRun', result: { val: 80 }, error: null })
+    expect(details).toMatchObject({
+      index: 0,
+      status: 'done',
+      runClass: 'ExampleRun',
+      result: { val: 80 },
+      error: null
+    })
     expect(details.log).toContain('A')
     expect(details.filename).toContain('_res')
   })
@@ -67,7 +87,12 @@ describe('AppService over the quickstart example', () => {
     await openQuickstart(service)
     await executeAndWait(service, 'example')
     const page = valueOf(
-      await service.call('runs.list', { batch: 'example', sort: { field: { kind: 'result', name: 'val' }, direction: 'desc' }, offset: 0, limit: 3 })
+      await service.call('runs.list', {
+        batch: 'example',
+        sort: { field: { kind: 'result', name: 'val' }, direction: 'desc' },
+        offset: 0,
+        limit: 3
+      })
     ) as RunPage
     expect(page.total).toBe(62)
     const values = page.rows.map((row) => row.results.val as number)

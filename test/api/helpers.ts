@@ -15,10 +15,14 @@ export function createService(hooks?: AppHooks): AppService {
 }
 
 /** Resolves with the first event of that name matching the predicate (subscribe BEFORE causing it). */
-export function nextEvent<E extends EventName>(service: AppService, name: E, matches: (payload: ContractEvents[E]) => boolean = () => true): Promise<ContractEvents[E]> {
+export function nextEvent<E extends EventName>(
+  service: AppService,
+  name: E,
+  matches: (payload: ContractEvents[E]) => boolean = () => true
+): Promise<ContractEvents[E]> {
   return new Promise((resolve) => {
     const stop = service.onEvent((event, payload) => {
-      if (event === name && matches(payload as ContractEvents[E])) {
+      if ((event as EventName) === name && matches(payload as ContractEvents[E])) {
         stop()
         resolve(payload as ContractEvents[E])
       }
@@ -30,7 +34,7 @@ export function nextEvent<E extends EventName>(service: AppService, name: E, mat
 export function collectEvents<E extends EventName>(service: AppService, name: E): ContractEvents[E][] {
   const events: ContractEvents[E][] = []
   service.onEvent((event, payload) => {
-    if (event === name) events.push(payload as ContractEvents[E])
+    if ((event as EventName) === name) events.push(payload as ContractEvents[E])
   })
   return events
 }
@@ -49,8 +53,16 @@ export async function openQuickstart(service: AppService): Promise<string> {
 }
 
 /** Runs a batch and resolves when its execution ended. */
-export async function executeAndWait(service: AppService, batch: string, options: { rerunStale?: boolean; onlyFailed?: boolean } = {}) {
-  const ended = nextEvent(service, 'batchProgress', (p) => p.batch === batch && (p.state === 'idle' || p.state === 'paused'))
+export async function executeAndWait(
+  service: AppService,
+  batch: string,
+  options: { rerunStale?: boolean; onlyFailed?: boolean } = {}
+) {
+  const ended = nextEvent(
+    service,
+    'batchProgress',
+    (p) => p.batch === batch && (p.state === 'idle' || p.state === 'paused')
+  )
   const started = valueOf(await service.call('batches.execute', { batch, ...options }))
   return { started, progress: await ended }
 }

@@ -16,8 +16,19 @@ const badInputs: [string, string, unknown][] = [
   ['an oversized folder path', 'projects.open', { dir: 'x'.repeat(5000) }],
   ['an unknown key', 'projects.open', { dir: '/tmp', extra: 1 }],
   ['a __proto__ key', 'projects.open', polluting],
-  ['a constructor.prototype key deep inside', 'batches.addDesign', { batch: 'example', design: { kind: 'run', parameters: JSON.parse('{"A":{"constructor":{"prototype":{"x":1}}}}') } }],
-  ['a prototype key in a grid', 'batches.previewDesign', { batch: 'example', design: { kind: 'factorial', grid: JSON.parse('{"A":[1,{"prototype":2}]}') } }],
+  [
+    'a constructor.prototype key deep inside',
+    'batches.addDesign',
+    {
+      batch: 'example',
+      design: { kind: 'run', parameters: JSON.parse('{"A":{"constructor":{"prototype":{"x":1}}}}') }
+    }
+  ],
+  [
+    'a prototype key in a grid',
+    'batches.previewDesign',
+    { batch: 'example', design: { kind: 'factorial', grid: JSON.parse('{"A":[1,{"prototype":2}]}') } }
+  ],
   ['too many conditions', 'runs.list', { batch: 'example', conditions: Array(51).fill('A=1') }],
   ['an oversized condition', 'runs.list', { batch: 'example', conditions: ['A=' + '1'.repeat(2000)] }],
   ['a page too large', 'runs.list', { batch: 'example', limit: 1_000_000 }],
@@ -28,9 +39,17 @@ const badInputs: [string, string, unknown][] = [
   ['a negative run index', 'runs.details', { batch: 'example', index: -1 }],
   ['a fractional run index', 'runs.details', { batch: 'example', index: 1.5 }],
   ['no fields to chart', 'results.columns', { batch: 'example', fields: [] }],
-  ['too many runs to overlay', 'results.arrays', { batch: 'example', indices: Array.from({ length: 51 }, (_, i) => i), field: 'x' }],
+  [
+    'too many runs to overlay',
+    'results.arrays',
+    { batch: 'example', indices: Array.from({ length: 51 }, (_, i) => i), field: 'x' }
+  ],
   ['a string where an object is expected', 'projects.current', 'hello'],
-  ['input nested 40 levels deep', 'batches.addDesign', { batch: 'example', design: { kind: 'run', parameters: { A: nested(40) } } }],
+  [
+    'input nested 40 levels deep',
+    'batches.addDesign',
+    { batch: 'example', design: { kind: 'run', parameters: { A: nested(40) } } }
+  ],
   ['a call that does not exist', 'projects.delete', { dir: '/' }],
   ['a call name that is not a string', 42 as unknown as string, {}]
 ]
@@ -68,7 +87,10 @@ describe('input validation at the boundary', () => {
   })
 
   it('tells a condition that cannot be read from an unknown parameter', async () => {
-    expect(await service.call('runs.list', { batch: 'example', conditions: ['A >>> 3'] })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
+    expect(await service.call('runs.list', { batch: 'example', conditions: ['A >>> 3'] })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT' }
+    })
     expect(await service.call('runs.list', { batch: 'example', conditions: ['Z = 3'] })).toMatchObject({
       ok: false,
       error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining("no parameter 'Z'") }

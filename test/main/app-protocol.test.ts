@@ -26,10 +26,12 @@ describe('the app scheme', () => {
     expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
   })
 
-  it.each([['batchdesk://app/../package.json'], ['batchdesk://app/%2e%2e/%2e%2e/etc/passwd'], ['batchdesk://other/index.html'], ['batchdesk://app/missing.js']])(
-    'answers 404 for %s',
-    async (url) => {
-      expect((await handleAppRequest(new Request(url), rendererFolder())).status).toBe(404)
-    }
-  )
+  it.each([
+    ['batchdesk://app/../package.json'],
+    ['batchdesk://app/%2e%2e/%2e%2e/etc/passwd'],
+    ['batchdesk://other/index.html'],
+    ['batchdesk://app/missing.js']
+  ])('answers 404 for %s', async (url) => {
+    expect((await handleAppRequest(new Request(url), rendererFolder())).status).toBe(404)
+  })
 })

@@ -19,7 +19,8 @@ function recordingIpcMain() {
       handlers.delete(channel)
     }
   }
-  const invoke = (channel: string, url: string | null, input?: unknown) => handlers.get(channel)!({ senderFrame: url === null ? null : { url } }, input)
+  const invoke = (channel: string, url: string | null, input?: unknown) =>
+    handlers.get(channel)!({ senderFrame: url === null ? null : { url } }, input)
   return { ipcMain, handlers, invoke }
 }
 
@@ -43,16 +44,24 @@ describe('the IPC binding', () => {
     service = createService()
     const { ipcMain, invoke } = recordingIpcMain()
     bindContract(ipcMain, service, (url) => isAppUrl(url))
-    expect(await invoke(channelOf('settings.get'), 'batchdesk://app/index.html')).toMatchObject({ ok: true, value: { theme: 'system' } })
-    expect(await invoke(channelOf('settings.set'), 'batchdesk://app/index.html', { theme: 42 })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
+    expect(await invoke(channelOf('settings.get'), 'batchdesk://app/index.html')).toMatchObject({
+      ok: true,
+      value: { theme: 'system' }
+    })
+    expect(
+      await invoke(channelOf('settings.set'), 'batchdesk://app/index.html', { theme: 42 })
+    ).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
   })
 
-  it.each([['https://evil.example/'], ['file:///tmp/page.html'], [null]])('refuses calls from a frame at %s', async (url) => {
-    service = createService()
-    const { ipcMain, invoke } = recordingIpcMain()
-    bindContract(ipcMain, service, (frameUrl) => isAppUrl(frameUrl))
-    await expect(invoke(channelOf('projects.recent'), url)).rejects.toThrow(/not Batchdesk's own page/)
-  })
+  it.each([['https://evil.example/'], ['file:///tmp/page.html'], [null]])(
+    'refuses calls from a frame at %s',
+    async (url) => {
+      service = createService()
+      const { ipcMain, invoke } = recordingIpcMain()
+      bindContract(ipcMain, service, (frameUrl) => isAppUrl(frameUrl))
+      await expect(invoke(channelOf('projects.recent'), url)).rejects.toThrow(/not Batchdesk's own page/)
+    }
+  )
 
   it('sends events on channels named from the contract', async () => {
     service = createService()

@@ -22,7 +22,9 @@ describe('the native menu', () => {
   it('has the project commands with their accelerators', () => {
     const { actions } = recordingActions()
     const items = fileMenu(menuTemplate(actions, [], { platform: 'linux', isDev: false }))
-    const accelerators = Object.fromEntries(items.filter((item) => item.label).map((item) => [item.label, item.accelerator]))
+    const accelerators = Object.fromEntries(
+      items.filter((item) => item.label).map((item) => [item.label, item.accelerator])
+    )
     expect(accelerators).toMatchObject({
       'New Project…': 'CmdOrCtrl+N',
       'Open Project…': 'CmdOrCtrl+O',
@@ -34,7 +36,12 @@ describe('the native menu', () => {
 
   it('lists recent projects and opens the one clicked', () => {
     const { actions, calls } = recordingActions()
-    const items = fileMenu(menuTemplate(actions, [{ dir: '/p/q', name: 'Quickstart', openedAt: 1 }], { platform: 'linux', isDev: false }))
+    const items = fileMenu(
+      menuTemplate(actions, [{ dir: '/p/q', name: 'Quickstart', openedAt: 1 }], {
+        platform: 'linux',
+        isDev: false
+      })
+    )
     const recent = items.find((item) => item.label === 'Open Recent')!
     const entry = (recent.submenu as MenuItemConstructorOptions[])[0]
     expect(entry.label).toBe('Quickstart — /p/q')
@@ -45,7 +52,11 @@ describe('the native menu', () => {
   it('offers developer tools only in development', () => {
     const { actions } = recordingActions()
     const roles = (isDev: boolean) =>
-      JSON.stringify(menuTemplate(actions, [], { platform: 'linux', isDev }).map((item) => (item.submenu as MenuItemConstructorOptions[] | undefined)?.map((sub) => sub.role)))
+      JSON.stringify(
+        menuTemplate(actions, [], { platform: 'linux', isDev }).map((item) =>
+          (item.submenu as MenuItemConstructorOptions[] | undefined)?.map((sub) => sub.role)
+        )
+      )
     expect(roles(false)).not.toContain('toggleDevTools')
     expect(roles(true)).toContain('toggleDevTools')
   })

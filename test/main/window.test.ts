@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { appEntryUrl, fitsOnADisplay, isAppUrl, isExternalLink, mainWindowOptions } from '../../src-main/window'
+import {
+  appEntryUrl,
+  fitsOnADisplay,
+  isAppUrl,
+  isExternalLink,
+  mainWindowOptions
+} from '../../src-main/window'
 import { contentSecurityPolicy } from '../../src-main/csp'
 
 const display = { x: 0, y: 0, width: 1920, height: 1080 }
@@ -20,15 +26,21 @@ describe('the main window', () => {
   })
 
   it('opens where it was when that place is still on a display', () => {
-    const options = mainWindowOptions('p', { x: 100, y: 50, width: 1000, height: 700, maximized: false }, [display])
+    const options = mainWindowOptions('p', { x: 100, y: 50, width: 1000, height: 700, maximized: false }, [
+      display
+    ])
     expect(options).toMatchObject({ x: 100, y: 50, width: 1000, height: 700 })
   })
 
   it('falls back to the default size when the remembered place is off every display', () => {
-    const options = mainWindowOptions('p', { x: 5000, y: 50, width: 1000, height: 700, maximized: false }, [display])
+    const options = mainWindowOptions('p', { x: 5000, y: 50, width: 1000, height: 700, maximized: false }, [
+      display
+    ])
     expect(options.x).toBeUndefined()
     expect(options.width).toBe(1400)
-    expect(fitsOnADisplay({ x: -990, y: 10, width: 1000, height: 700, maximized: false }, [display])).toBe(false)
+    expect(fitsOnADisplay({ x: -990, y: 10, width: 1000, height: 700, maximized: false }, [display])).toBe(
+      false
+    )
   })
 })
 

@@ -103,7 +103,9 @@ describe('the browser-mode server', () => {
 
   it('refuses a WebSocket from a foreign Origin even with the token', async () => {
     await expect(connect(server, { cookie, origin: 'http://evil.example' })).rejects.toThrow(/403/)
-    await expect(connect(server, { cookie, origin: `http://127.0.0.1:${server.port + 1}` })).rejects.toThrow(/403/)
+    await expect(connect(server, { cookie, origin: `http://127.0.0.1:${server.port + 1}` })).rejects.toThrow(
+      /403/
+    )
   })
 
   it('answers no call on a socket without the token, not even the project list', async () => {
@@ -114,7 +116,9 @@ describe('the browser-mode server', () => {
 
   it('closes a socket that sends a wrong token', async () => {
     const socket = await connect(server)
-    expect(await exchange(socket, { type: 'auth', token: 'x'.repeat(server.token.length) })).toEqual({ closeCode: CLOSE_UNAUTHORIZED })
+    expect(await exchange(socket, { type: 'auth', token: 'x'.repeat(server.token.length) })).toEqual({
+      closeCode: CLOSE_UNAUTHORIZED
+    })
   })
 
   it('answers calls on a socket that carries the session cookie', async () => {
@@ -135,6 +139,9 @@ describe('the browser-mode server', () => {
     const created = await api.projects.create({ dir, example: 'quickstart' })
     expect(created).toMatchObject({ ok: true, value: { dir, batches: [{ name: 'example', runs: 62 }] } })
     expect(await opened).toMatchObject({ reason: 'opened', project: { dir } })
-    expect(await api.runs.list({ batch: 'example', conditions: ['A>=', 'x'] })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
+    expect(await api.runs.list({ batch: 'example', conditions: ['A>=', 'x'] })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT' }
+    })
   })
 })

@@ -24,15 +24,21 @@ export default class ${className} extends Run {
 export function batchHandlers(app: AppService): DomainHandlers<'batches'> {
   const requireIdle = (batch: string, doing: string) => {
     const state = app.batchState(batch)
-    if (state !== 'idle' && state !== 'paused') throw new ApiFailure('CONFLICT', `Batch '${batch}' is running: cancel it or wait for it to finish before ${doing}`)
+    if (state !== 'idle' && state !== 'paused')
+      throw new ApiFailure(
+        'CONFLICT',
+        `Batch '${batch}' is running: cancel it or wait for it to finish before ${doing}`
+      )
   }
 
   return {
     create: async ({ name, runClassFile }) => {
       const project = app.requireWritableProject()
-      if (project.manifest.batches.some((b) => b.name === name)) throw new ApiFailure('CONFLICT', `There is already a batch called '${name}'`)
+      if (project.manifest.batches.some((b) => b.name === name))
+        throw new ApiFailure('CONFLICT', `There is already a batch called '${name}'`)
       const file = path.resolve(project.dir, runClassFile)
-      if (!file.startsWith(project.dir + path.sep)) throw new ApiFailure('INVALID_ARGUMENT', 'The run class file must be inside the project folder')
+      if (!file.startsWith(project.dir + path.sep))
+        throw new ApiFailure('INVALID_ARGUMENT', 'The run class file must be inside the project folder')
       if (!existsSync(file)) {
         mkdirSync(path.dirname(file), { recursive: true })
         writeSource(file, runClassTemplate(classNameFor(name)))
@@ -45,7 +51,11 @@ export function batchHandlers(app: AppService): DomainHandlers<'batches'> {
 
     previewDesign: ({ batch, design }) => {
       const projectBatch = app.projectBatch(batch)
-      if (!projectBatch.runClass) throw new ApiFailure('INVALID_ARGUMENT', `The run class of batch '${batch}' does not load: ${projectBatch.loadError}`)
+      if (!projectBatch.runClass)
+        throw new ApiFailure(
+          'INVALID_ARGUMENT',
+          `The run class of batch '${batch}' does not load: ${projectBatch.loadError}`
+        )
       const processes = app.config.settings.processes ?? app.requireProject().manifest.settings.processes
       return previewDesign(batch, projectBatch.runClass, design, app.resultStore(), processes)
     },
@@ -58,7 +68,11 @@ export function batchHandlers(app: AppService): DomainHandlers<'batches'> {
       project.save()
       app.batchChanged(batch)
       if (run === true) app.startExecution(batch)
-      return { added, batch: summarizeBatch(project, app.projectBatch(batch), app.batchState(batch)), started: run === true }
+      return {
+        added,
+        batch: summarizeBatch(project, app.projectBatch(batch), app.batchState(batch)),
+        started: run === true
+      }
     },
 
     execute: ({ batch, rerunStale, onlyFailed }) => app.startExecution(batch, { rerunStale, onlyFailed }),
@@ -79,7 +93,18 @@ export function batchHandlers(app: AppService): DomainHandlers<'batches'> {
 }
 
 function idleProgress(batch: string): BatchProgress {
-  return { batch, state: 'idle', done: 0, total: 0, computed: 0, failed: 0, cached: 0, runsPerSecond: 0, etaSeconds: null, elapsedSeconds: 0 }
+  return {
+    batch,
+    state: 'idle',
+    done: 0,
+    total: 0,
+    computed: 0,
+    failed: 0,
+    cached: 0,
+    runsPerSecond: 0,
+    etaSeconds: null,
+    elapsedSeconds: 0
+  }
 }
 
 /** `my-batch.2` → `MyBatch2Run`: a class name from a batch name. */

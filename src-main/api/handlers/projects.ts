@@ -23,7 +23,8 @@ export function projectHandlers(app: AppService): DomainHandlers<'projects'> {
 
     create: async ({ dir, example, name }) => {
       const resolved = path.resolve(dir)
-      if (existsSync(path.join(resolved, MANIFEST_FILE))) throw new ApiFailure('CONFLICT', `${resolved} already holds a project: open it instead`)
+      if (existsSync(path.join(resolved, MANIFEST_FILE)))
+        throw new ApiFailure('CONFLICT', `${resolved} already holds a project: open it instead`)
       await app.closeProject()
       return app.adoptProject(await Project.create(resolved, { example, name }))
     },
@@ -31,10 +32,15 @@ export function projectHandlers(app: AppService): DomainHandlers<'projects'> {
     open: async ({ dir, readOnly }) => {
       try {
         const summary = await app.openProject(dir, readOnly === true)
-        return summary ? { kind: 'opened', project: summary } : { kind: 'notAProject', dir: path.resolve(dir) }
+        return summary
+          ? { kind: 'opened', project: summary }
+          : { kind: 'notAProject', dir: path.resolve(dir) }
       } catch (error) {
         if ((error as Error).name === 'ProjectInUseError') {
-          throw new ApiFailure('IN_USE', `${(error as Error).message}. You can open it read-only to look at its results`)
+          throw new ApiFailure(
+            'IN_USE',
+            `${(error as Error).message}. You can open it read-only to look at its results`
+          )
         }
         throw error
       }
@@ -42,8 +48,10 @@ export function projectHandlers(app: AppService): DomainHandlers<'projects'> {
 
     createHere: async ({ dir, name }) => {
       const resolved = path.resolve(dir)
-      if (!existsSync(resolved) || !statSync(resolved).isDirectory()) throw new ApiFailure('NOT_FOUND', `The folder ${resolved} does not exist`)
-      if (existsSync(path.join(resolved, MANIFEST_FILE))) throw new ApiFailure('CONFLICT', `${resolved} already holds a project: open it instead`)
+      if (!existsSync(resolved) || !statSync(resolved).isDirectory())
+        throw new ApiFailure('NOT_FOUND', `The folder ${resolved} does not exist`)
+      if (existsSync(path.join(resolved, MANIFEST_FILE)))
+        throw new ApiFailure('CONFLICT', `${resolved} already holds a project: open it instead`)
       await app.closeProject()
       return app.adoptProject(await Project.create(resolved, { name }))
     },
@@ -56,10 +64,17 @@ export function projectHandlers(app: AppService): DomainHandlers<'projects'> {
     browse: (input) => {
       const home = homedir()
       const dir = path.resolve(input?.dir ?? home)
-      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ApiFailure('NOT_FOUND', `The folder ${dir} does not exist`)
+      if (!existsSync(dir) || !statSync(dir).isDirectory())
+        throw new ApiFailure('NOT_FOUND', `The folder ${dir} does not exist`)
       const entries: FolderEntry[] = []
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        if (!entry.isDirectory() || entry.name.startsWith('.') || entry.name === 'node_modules' || entry.name === '_res') continue
+        if (
+          !entry.isDirectory() ||
+          entry.name.startsWith('.') ||
+          entry.name === 'node_modules' ||
+          entry.name === '_res'
+        )
+          continue
         const full = path.join(dir, entry.name)
         entries.push({ name: entry.name, path: full, isProject: existsSync(path.join(full, MANIFEST_FILE)) })
       }
@@ -87,11 +102,17 @@ export function projectHandlers(app: AppService): DomainHandlers<'projects'> {
       const corrupt = report.corrupt.filter((c) => wanted(c.batch))
       const missing = report.missing.filter((m) => wanted(m.batch))
       const problems = [
-        ...corrupt.map((c) => `${c.file} at byte ${c.offset}${c.id ? ` (run ${c.id.slice(0, 10)})` : ''}: ${c.reason}`),
+        ...corrupt.map(
+          (c) => `${c.file} at byte ${c.offset}${c.id ? ` (run ${c.id.slice(0, 10)})` : ''}: ${c.reason}`
+        ),
         ...missing.map((m) => `run ${m.id.slice(0, 10)} of '${m.batch}' is not in ${m.file} any more`),
         ...report.unreadable.map((u) => `${u.file}: ${u.reason}`)
       ]
-      return { checked: report.validRecords + report.corrupt.length, corrupt: corrupt.length, problems: problems.slice(0, 100) }
+      return {
+        checked: report.validRecords + report.corrupt.length,
+        corrupt: corrupt.length,
+        problems: problems.slice(0, 100)
+      }
     }
   }
 }

@@ -22,7 +22,9 @@ export function resultHandlers(app: AppService): DomainHandlers<'results'> {
         return {
           field,
           type: numeric ? 'number' : 'string',
-          values: numeric ? (values as (number | null)[]) : values.map((value) => (value === null ? null : String(value)))
+          values: numeric
+            ? (values as (number | null)[])
+            : values.map((value) => (value === null ? null : String(value)))
         }
       })
       return { total: selected.length, truncated: selected.length > indices.length, indices, columns }
@@ -31,10 +33,17 @@ export function resultHandlers(app: AppService): DomainHandlers<'results'> {
     arrays: ({ batch: name, indices, field }) => {
       const { batch } = app.projectBatch(name)
       const series = indices.map((index): ArraySeries => {
-        if (index >= batch.runs.length) throw new ApiFailure('NOT_FOUND', `Batch '${name}' has ${batch.runs.length} runs; there is no run ${index}`)
+        if (index >= batch.runs.length)
+          throw new ApiFailure(
+            'NOT_FOUND',
+            `Batch '${name}' has ${batch.runs.length} runs; there is no run ${index}`
+          )
         const run = batch.runs[index]
         const result = run.done ? run.result : undefined
-        const value = result !== null && typeof result === 'object' ? (result as Record<string, unknown>)[field] : undefined
+        const value =
+          result !== null && typeof result === 'object'
+            ? (result as Record<string, unknown>)[field]
+            : undefined
         return { index, id: run.id, values: numericArray(value, MAX_ARRAY_POINTS) ?? null }
       })
       return { field, series }

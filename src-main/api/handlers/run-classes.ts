@@ -21,7 +21,11 @@ export function runClassHandlers(app: AppService): DomainHandlers<'runClasses'> 
   /** The batch's run class file: absolute and as the project names it. */
   const fileOf = (batch: string) => {
     const projectBatch = app.projectBatch(batch)
-    return { projectBatch, file: path.join(app.requireProject().dir, projectBatch.runClassFile), relative: projectBatch.runClassFile }
+    return {
+      projectBatch,
+      file: path.join(app.requireProject().dir, projectBatch.runClassFile),
+      relative: projectBatch.runClassFile
+    }
   }
 
   return {
@@ -33,7 +37,9 @@ export function runClassHandlers(app: AppService): DomainHandlers<'runClasses'> 
         source: readSource(file),
         info: projectBatch.runClass ? summarizeRunClass(projectBatch.runClass) : null,
         loadError: projectBatch.loadError ?? null,
-        diagnostics: projectBatch.loadError ? diagnosticsOf(new Error(projectBatch.loadError), file, relative) : []
+        diagnostics: projectBatch.loadError
+          ? diagnosticsOf(new Error(projectBatch.loadError), file, relative)
+          : []
       }
     },
 
@@ -41,14 +47,20 @@ export function runClassHandlers(app: AppService): DomainHandlers<'runClasses'> 
       const { file, relative } = fileOf(batch)
       const described = await describeSource(file, relative, source)
       described.dispose()
-      return { diagnostics: described.diagnostics, info: described.info ? summarizeRunClass(described.info) : null }
+      return {
+        diagnostics: described.diagnostics,
+        info: described.info ? summarizeRunClass(described.info) : null
+      }
     },
 
     save: async ({ batch, source }) => {
       app.requireWritableProject()
       const { file, relative } = fileOf(batch)
       if (app.batchState(batch) !== 'idle' && app.batchState(batch) !== 'paused') {
-        throw new ApiFailure('CONFLICT', `Batch '${batch}' is running: cancel it or wait for it to finish before saving its run class`)
+        throw new ApiFailure(
+          'CONFLICT',
+          `Batch '${batch}' is running: cancel it or wait for it to finish before saving its run class`
+        )
       }
       writeSource(file, source)
       const reloaded = await app.requireProject().reloadBatch(batch)
@@ -66,9 +78,15 @@ export function runClassHandlers(app: AppService): DomainHandlers<'runClasses'> 
       const project = app.requireProject()
       const { file, relative } = fileOf(batch)
       const described = await describeSource(file, relative, source)
-      if (!described.info) throw new ApiFailure('INVALID_ARGUMENT', `The run class does not load: ${described.loadError}`)
+      if (!described.info)
+        throw new ApiFailure('INVALID_ARGUMENT', `The run class does not load: ${described.loadError}`)
       try {
-        return await computeOnce(batch, described.info, parameters, project.manifest.settings.timeoutSeconds ?? TRY_ONCE_TIMEOUT_SECONDS)
+        return await computeOnce(
+          batch,
+          described.info,
+          parameters,
+          project.manifest.settings.timeoutSeconds ?? TRY_ONCE_TIMEOUT_SECONDS
+        )
       } finally {
         described.dispose()
       }
@@ -79,18 +97,33 @@ export function runClassHandlers(app: AppService): DomainHandlers<'runClasses'> 
 }
 
 /** Computes one run in a fresh one-process worker pool; stores nothing. */
-async function computeOnce(batch: string, info: RunClassInfo, edited: Record<string, unknown>, timeoutSeconds: number): Promise<TryOnceResult> {
+async function computeOnce(
+  batch: string,
+  info: RunClassInfo,
+  edited: Record<string, unknown>,
+  timeoutSeconds: number
+): Promise<TryOnceResult> {
   if (!info.ref) throw new ApiFailure('INTERNAL', `The run class ${info.name} has no compiled module to run`)
   const known = new Set(info.parameters.map((p) => p.name))
   const unknown = Object.keys(edited).filter((name) => !known.has(name))
   if (unknown.length > 0) {
-    throw new ApiFailure('INVALID_ARGUMENT', `${info.name} has no parameter ${unknown.map((n) => `'${n}'`).join(', ')}; its parameters are ${[...known].join(', ')}`)
+    throw new ApiFailure(
+      'INVALID_ARGUMENT',
+      `${info.name} has no parameter ${unknown.map((n) => `'${n}'`).join(', ')}; its parameters are ${[...known].join(', ')}`
+    )
   }
   const parameters: Record<string, unknown> = {}
   for (const spec of info.parameters) parameters[spec.name] = spec.default
   Object.assign(parameters, resolveValues(info, edited, false))
-  const publicParameters = Object.fromEntries(Object.entries(parameters).filter(([name]) => !name.startsWith('_')))
-  const task = { batch, id: runId(publicParameters), runClass: info.ref, params: toWire(parameters) as Record<string, unknown> }
+  const publicParameters = Object.fromEntries(
+    Object.entries(parameters).filter(([name]) => !name.startsWith('_'))
+  )
+  const task = {
+    batch,
+    id: runId(publicParameters),
+    runClass: info.ref,
+    params: toWire(parameters) as Record<string, unknown>
+  }
   const pool = new LocalPool({ processes: 1 })
   let outcome: RunOutcome | undefined
   try {
@@ -105,5 +138,10 @@ async function computeOnce(batch: string, info: RunClassInfo, edited: Record<str
   }
   if (!outcome) throw new ApiFailure('INTERNAL', 'The worker gave no outcome for the run')
   if (!outcome.ok) return { ok: false, runtime: outcome.runtime, log: outcome.log, error: outcome.error }
-  return { ok: true, result: summarizeResult(decodeFromJson(outcome.resultJson)), runtime: outcome.runtime, log: outcome.log }
+  return {
+    ok: true,
+    result: summarizeResult(decodeFromJson(outcome.resultJson)),
+    runtime: outcome.runtime,
+    log: outcome.log
+  }
 }
