@@ -117,7 +117,10 @@ export class Batch implements RunHost {
   readonly #table = new RunTable()
   readonly #classes: ClassEntry[] = []
   #store: ResultStore | undefined
-  #stored: Map<string, StoredState> | undefined
+  /** Results found on disk when the batch first looked (a compact map from the store; never copied). */
+  #storedOnDisk: ReadonlyMap<string, { codeHash: string; corrupt: boolean }> | undefined
+  /** Results this engine stored or found since, which take precedence over #storedOnDisk. */
+  readonly #storedSince = new Map<string, StoredState>()
   #failures: Map<string, FailureInfo> | undefined
   readonly #running = new Set<string>()
   readonly #memory = new Map<string, MemoryResult>()
@@ -264,7 +267,7 @@ export class Batch implements RunHost {
     return foreign.listMeta(this.name).map((meta) => {
       const run = this.#addResultRow(meta.id, meta.parameters)
       this.#foreign.set(run.index, foreign)
-      this.#stored?.set(meta.id, { codeHash: meta.codeHash, corrupt: meta.corrupt, fresh: false })
+      this.#storedSince.set(meta.id, { codeHash: meta.codeHash, corrupt: meta.corrupt, fresh: false })
       return run
     })
   }
@@ -391,12 +394,12 @@ export class Batch implements RunHost {
   runStatus(index: number): RunStatus {
     const id = this.#table.ids[index]
     if (this.#running.has(id)) return 'running'
-    const stored = this.#storedMap().get(id)
+    const stored = this.#storedState(id)
     if (stored) {
       if (stored.corrupt) return 'corrupt'
       const entry = this.#classes[this.#table.classIndexOf(index)]
       if (!entry.isResultRun && stored.codeHash !== entry.info.codeHash) return 'stale'
-      return stored.fresh ? 'done' : 'cached'
+      return (stored as StoredState).fresh === true ? 'done' : 'cached'
     }
     if (this.#failureMap().has(id)) return 'failed'
     return 'pending'
@@ -649,7 +652,7 @@ export class Batch implements RunHost {
         this.#memory.set(outcome.id, { result: JSON.parse(outcome.resultJson), runtime: outcome.runtime, log: outcome.log })
       }
     }
-    const stored = this.#storedMap()
+    const stored = this.#storedSince
     const failureMap = this.#failureMap()
     for (const outcome of successes) {
       const index = byId.get(outcome.id)!
@@ -720,15 +723,13 @@ export class Batch implements RunHost {
     return this.#store
   }
 
-  #storedMap(): Map<string, StoredState> {
-    if (!this.#stored) {
-      this.#stored = new Map()
-      const store = this.#readableStore()
-      if (store) {
-        for (const [id, state] of store.storedIds(this.name)) this.#stored.set(id, { codeHash: state.codeHash, corrupt: state.corrupt, fresh: false })
-      }
+  #storedState(id: string): { codeHash: string; corrupt: boolean; fresh?: boolean } | undefined {
+    if (this.#storedSince.size > 0) {
+      const since = this.#storedSince.get(id)
+      if (since) return since
     }
-    return this.#stored
+    if (!this.#storedOnDisk) this.#storedOnDisk = this.#readableStore()?.storedIds(this.name) ?? new Map()
+    return this.#storedOnDisk.get(id)
   }
 
   #failureMap(): Map<string, FailureInfo> {
