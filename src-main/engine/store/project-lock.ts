@@ -21,6 +21,8 @@ interface LockContent {
 export interface ProjectLock {
   readonly file: string
   readonly token: string
+  /** True when a stale lock was taken over: the last writing session did not close cleanly. */
+  readonly tookOverStaleLock: boolean
   release(): void
 }
 
@@ -35,7 +37,8 @@ export function acquireProjectLock(fileSystem: StoreFileSystem, directory: strin
   const file = path.join(directory, 'lock')
   const content: LockContent = { pid: process.pid, host: hostname(), since: new Date().toISOString(), app: APP, token: randomBytes(12).toString('hex') }
   const text = JSON.stringify(content) + '\n'
-  if (!createExclusive(fileSystem, file, text)) {
+  const created = createExclusive(fileSystem, file, text)
+  if (!created) {
     const holder = readLockPatiently(fileSystem, file)
     if (holder && holderIsAlive(holder, ownLockTokens)) throw new ProjectInUseError(holder.host, holder.pid, holder.since, file)
     takeOver(fileSystem, directory, file, text, content.token!)
@@ -43,6 +46,7 @@ export function acquireProjectLock(fileSystem: StoreFileSystem, directory: strin
   return {
     file,
     token: content.token!,
+    tookOverStaleLock: !created,
     release() {
       const current = readLock(fileSystem, file)
       if (current?.token === content.token) fileSystem.unlinkSync(file)

@@ -74,7 +74,7 @@ export class ResultStore {
   readonly readOnly: boolean
   readonly #fileSystem: StoreFileSystem
   readonly #key: string
-  readonly #index: RunIndex
+  #index: RunIndex
   readonly #lock: ProjectLock | undefined
   readonly #writer: ResultWriter | undefined
   #released = false
@@ -94,7 +94,9 @@ export class ResultStore {
     fileSystem.mkdirSync(stateFolder)
     this.#lock = acquireProjectLock(fileSystem, stateFolder, liveLockTokens)
     try {
-      this.#index = openIndexFile(fileSystem, path.join(stateFolder, 'index.sqlite'))
+      // A full integrity check reads the whole index, so it runs only after a session that did not end
+      // cleanly; otherwise a damaged file still shows when SQLite opens or migrates it.
+      this.#index = openIndexFile(fileSystem, path.join(stateFolder, 'index.sqlite'), this.#lock.tookOverStaleLock)
       try {
         const { lastSegmentSeq } = reconcile(fileSystem, savePath, this.#index, { mutate: true })
         this.#writer = new ResultWriter(fileSystem, savePath, lastSegmentSeq, (runs, files) => this.#index.addWritten(runs, files), options)
@@ -136,11 +138,11 @@ export class ResultStore {
    * do not show up in it.
    */
   storedIds(batch: string): ReadonlyMap<string, StoredIdInfo> {
-    return this.#open().storedIds(batch)
+    return this.#query((index) => index.storedIds(batch))
   }
 
   has(batch: string, id: string): boolean {
-    return this.#open().has(batch, id)
+    return this.#query((index) => index.has(batch, id))
   }
 
   /**
@@ -173,7 +175,7 @@ export class ResultStore {
 
   #verifiedBody(batch: string, id: string): { body: Buffer; run: IndexedRun; file: string } | undefined {
     const index = this.#open()
-    const run = index.run(batch, id)
+    const run = this.#query((current) => current.run(batch, id))
     if (!run) return undefined
     const file = path.join(this.savePath, run.file)
     if (run.corrupt) throw new CorruptResultError(file, run.offset, batch, id, 'it failed its checksum earlier')
@@ -216,42 +218,40 @@ export class ResultStore {
 
   /** What the index knows about a run, without reading its record. */
   meta(batch: string, id: string): StoredRunMeta | undefined {
-    const run = this.#open().run(batch, id)
+    const run = this.#query((index) => index.run(batch, id))
     return run && storedRunMetaOf(run, path.join(this.savePath, run.file))
   }
 
   /** Every stored run of `batch` from the index, ordered by start time. */
   listMeta(batch: string): StoredRunMeta[] {
-    return this.#open()
-      .runs(batch)
-      .map((run) => storedRunMetaOf(run, path.join(this.savePath, run.file)))
+    return this.#query((index) => index.runs(batch)).map((run) => storedRunMetaOf(run, path.join(this.savePath, run.file)))
   }
 
   /** Names of the batches with stored runs, sorted. */
   batches(): string[] {
-    return this.#open().batches()
+    return this.#query((index) => index.batches())
   }
 
   /** Remembers why runs failed (replacing earlier failures of the same runs). Kept in the index only. */
   recordFailures(batch: string, failures: FailureInfo[]): void {
-    this.#open().recordFailures(batch, failures)
+    this.#query((index) => index.recordFailures(batch, failures))
   }
 
   failures(batch: string): Map<string, FailureInfo> {
-    return this.#open().failures(batch)
+    return this.#query((index) => index.failures(batch))
   }
 
   clearFailures(batch: string, ids: string[]): void {
-    this.#open().clearFailures(batch, ids)
+    this.#query((index) => index.clearFailures(batch, ids))
   }
 
   /** Remembers when a code version of a batch was first seen; an earlier `seenAt` replaces a later one. */
   noteCodeVersion(batch: string, codeHash: string, seenAt: number): void {
-    this.#open().noteCodeVersion(batch, codeHash, seenAt)
+    this.#query((index) => index.noteCodeVersion(batch, codeHash, seenAt))
   }
 
   codeVersionSeenAt(batch: string, codeHash: string): number | undefined {
-    return this.#open().codeVersionSeenAt(batch, codeHash)
+    return this.#query((index) => index.codeVersionSeenAt(batch, codeHash))
   }
 
   /**
@@ -371,22 +371,47 @@ export class ResultStore {
     return this.#index
   }
 
+  // An index damaged on disk may only show when a query reads the damaged page: then it is set aside and
+  // rebuilt from the files, and the query runs again (failures and code versions are lost with it).
+  #query<T>(work: (index: RunIndex) => T): T {
+    const index = this.#open()
+    try {
+      return work(index)
+    } catch (error) {
+      if (!isIndexDamaged(error) || this.readOnly || this.#writer?.busy) throw error
+      try {
+        index.close()
+      } catch {
+        // it is being replaced anyway
+      }
+      const file = path.join(this.savePath, '.batchdesk', 'index.sqlite')
+      moveAside(this.#fileSystem, file, 'broken')
+      this.#index = new RunIndex(file)
+      reconcile(this.#fileSystem, this.savePath, this.#index, { mutate: true })
+      return work(this.#index)
+    }
+  }
+
   #unavailable(): StoreUnavailableError {
     return new StoreUnavailableError(`The result store of ${this.savePath} was released; acquire it again`)
   }
 }
 
-function openIndexFile(fileSystem: StoreFileSystem, file: string): RunIndex {
+function openIndexFile(fileSystem: StoreFileSystem, file: string, checkIntegrity: boolean): RunIndex {
   try {
-    return new RunIndex(file)
+    return new RunIndex(file, { checkIntegrity })
   } catch (error) {
     if (!isIndexDamaged(error) && !(error instanceof IndexTooNewError)) throw error
-    // The index is only a cache: keep the damaged (or newer) one for inspection and rebuild from the files.
-    const aside = `${file}.${error instanceof IndexTooNewError ? 'newer' : 'broken'}-${new Date().toISOString().replace(/[:.]/g, '-')}`
-    fileSystem.renameSync(file, aside)
-    for (const suffix of ['-wal', '-shm']) {
-      if (fileSystem.statSync(file + suffix)) fileSystem.renameSync(file + suffix, aside + suffix)
-    }
+    moveAside(fileSystem, file, error instanceof IndexTooNewError ? 'newer' : 'broken')
     return new RunIndex(file)
+  }
+}
+
+// The index is only a cache: a damaged (or newer) one is kept for inspection, and a new one built from the files.
+function moveAside(fileSystem: StoreFileSystem, file: string, why: 'broken' | 'newer'): void {
+  const aside = `${file}.${why}-${new Date().toISOString().replace(/[:.]/g, '-')}`
+  fileSystem.renameSync(file, aside)
+  for (const suffix of ['-wal', '-shm']) {
+    if (fileSystem.statSync(file + suffix)) fileSystem.renameSync(file + suffix, aside + suffix)
   }
 }

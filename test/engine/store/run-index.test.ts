@@ -49,6 +49,23 @@ describe('run index', () => {
     expect(fs.readdirSync(path.join(dir, '.batchdesk')).filter((name) => name.startsWith('index.sqlite.broken-'))).toHaveLength(1)
   })
 
+  it('rebuilds an index whose pages are damaged, whether opening or a later query finds the damage', async () => {
+    const dir = makeTempFolder()
+    let store = acquireStore(dir)
+    await store.write(makeResults('example', 3000))
+    store.release()
+    const indexFile = path.join(dir, '.batchdesk', 'index.sqlite')
+    const size = fs.statSync(indexFile).size
+    const fd = fs.openSync(indexFile, 'r+')
+    fs.writeSync(fd, Buffer.alloc(Math.floor(size / 3)), 0, Math.floor(size / 3), Math.floor(size / 3))
+    fs.closeSync(fd)
+
+    store = open(dir)
+    expect(store.listMeta('example')).toHaveLength(3000)
+    expect(store.storedIds('example').size).toBe(3000)
+    expect(fs.readdirSync(path.join(dir, '.batchdesk')).filter((name) => name.startsWith('index.sqlite.broken-'))).toHaveLength(1)
+  })
+
   it('sets aside an index written by a newer Batchdesk instead of misreading it', async () => {
     const dir = makeTempFolder()
     let store = acquireStore(dir)
