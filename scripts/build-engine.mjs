@@ -10,7 +10,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 const entries = [
   { entry: 'src-main/engine/exec/worker.ts', outfile: 'out/engine/worker.js', required: true },
-  { entry: 'src-main/cli/index.ts', outfile: 'out/cli/index.js', required: false }
+  { entry: 'src-main/cli/index.ts', outfile: 'out/cli/index.js', required: false },
+  { entry: 'src-main/engine/packs/worker.ts', outfile: 'out/engine/packs-worker.js', required: false }
 ]
 
 /**

@@ -103,7 +103,7 @@ async function runOne(
 }
 
 /** Opens a project to read it: normally, or read-only when another Batchdesk is writing to it. */
-async function openForReading(dir: string): Promise<Project> {
+export async function openForReading(dir: string): Promise<Project> {
   return Project.open(dir).catch(async (error) => {
     if ((error as Error).name === 'ProjectInUseError') return Project.open(dir, { readOnly: true })
     throw error

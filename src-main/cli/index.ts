@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander'
 import * as commands from './commands'
+import { registerPackCommands } from './packs'
 import { serve } from './serve'
 
 /**
@@ -102,6 +103,8 @@ export async function main(argv: string[], io: commands.Output = consoleOutput()
       exitCode = await serve(dir, { port, example: options.example, open: options.open === true }, io)
     })
 
+  registerPackCommands(program, io, (code) => (exitCode = code))
+
   try {
     await program.parseAsync(argv, { from: 'user' })
     return exitCode
@@ -116,6 +119,7 @@ export async function main(argv: string[], io: commands.Output = consoleOutput()
 }
 
 const inputErrors = new Set([
+  'PackError',
   'BatchInputError',
   'ManifestError',
   'NotAProjectError',
