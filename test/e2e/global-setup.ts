@@ -16,6 +16,7 @@ export default async function setup(): Promise<void> {
   } catch (error) {
     throw new Error(formatBuildError(error))
   }
+  if (process.env.BATCHDESK_E2E_RENDERER) return
   const built = existsSync(path.join(root, 'out', 'renderer', 'index.html'))
   if (built && (process.env.CI === 'true' || process.env.BATCHDESK_E2E_SKIP_BUILD === '1')) return
   const result = spawnSync(

@@ -17,7 +17,8 @@ import { AppService } from '../../src-main/api/app-service'
 import { startServer, type RunningServer } from '../../src-main/server/server'
 
 const root = path.resolve(__dirname, '../..')
-export const RENDERER_DIR = path.join(root, 'out', 'renderer')
+/** The built renderer; BATCHDESK_E2E_RENDERER points elsewhere (a stand-in page while the UI is being built). */
+export const RENDERER_DIR = process.env.BATCHDESK_E2E_RENDERER ?? path.join(root, 'out', 'renderer')
 export const SCREENSHOT_DIR = path.join(root, 'test-artifacts', 'screenshots')
 export const CHROMIUM = process.env.BATCHDESK_CHROMIUM ?? '/usr/bin/chromium'
 

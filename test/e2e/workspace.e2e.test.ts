@@ -113,7 +113,10 @@ describe('the workspace, from the start screen to a chart', () => {
   it('adds the design and runs it; the table fills live', async () => {
     await page.getByTestId('grid-add-run').click()
     await page.getByTestId('run-table').waitFor()
-    await page.getByTestId('done-count').filter({ hasText: /\b98\b/ }).waitFor({ timeout: 60_000 })
+    await page
+      .getByTestId('done-count')
+      .filter({ hasText: /\b98\b/ })
+      .waitFor({ timeout: 60_000 })
     await expect.poll(() => page.locator('[data-testid="run-row"][data-status="pending"]').count()).toBe(0)
     await shot('07-runs-done')
   })
@@ -122,10 +125,12 @@ describe('the workspace, from the start screen to a chart', () => {
     await page.getByTestId('filter-input').fill('A <= 3')
     await page.getByTestId('filter-input').press('Enter')
     await expect.poll(() => page.getByTestId('filter-chip').allInnerTexts()).toEqual(['A <= 3'])
-    await expect.poll(async () => {
-      const values = await page.locator('[data-testid="run-row"] .td:nth-child(4)').allInnerTexts()
-      return values.length > 0 && values.every((v) => Number(v) <= 3)
-    }).toBe(true)
+    await expect
+      .poll(async () => {
+        const values = await page.locator('[data-testid="run-row"] .td:nth-child(4)').allInnerTexts()
+        return values.length > 0 && values.every((v) => Number(v) <= 3)
+      })
+      .toBe(true)
     await shot('08-runs-filtered')
   })
 
@@ -136,7 +141,9 @@ describe('the workspace, from the start screen to a chart', () => {
     await page.getByTestId('filter-input').press('Enter')
     await page.getByTestId('tab-charts').click()
     await page.getByTestId('chart').locator('canvas').first().waitFor()
-    await expect.poll(() => page.getByTestId('chart-kind').locator('option').first().innerText()).toContain('Line')
+    await expect
+      .poll(() => page.getByTestId('chart-kind').locator('option').first().innerText())
+      .toContain('Line')
     await shot('09-chart-line')
   })
 
