@@ -47,7 +47,8 @@ function tempFolder(): string {
 async function fill(dir: string, total: number, group: number, inFlight: number): Promise<number> {
   const store = acquireStore(dir)
   const groups: NewResult[][] = []
-  for (let start = 0; start < total; start += group) groups.push(results(start, Math.min(group, total - start)))
+  for (let start = 0; start < total; start += group)
+    groups.push(results(start, Math.min(group, total - start)))
   const started = performance.now()
   let next = 0
   async function lane(): Promise<void> {
@@ -62,7 +63,12 @@ async function fill(dir: string, total: number, group: number, inFlight: number)
 async function writeThroughput(total: number, group: number, inFlight: number): Promise<void> {
   const dir = tempFolder()
   const seconds = await fill(dir, total, group, inFlight)
-  report(`write ${total.toLocaleString('en')} results, groups of ${group}, ${inFlight} in flight`, total / seconds, 'results/s', '≥ 20,000/s')
+  report(
+    `write ${total.toLocaleString('en')} results, groups of ${group}, ${inFlight} in flight`,
+    total / seconds,
+    'results/s',
+    '≥ 20,000/s'
+  )
   rmSync(dir, { recursive: true, force: true })
 }
 
@@ -71,7 +77,11 @@ async function large(total: number): Promise<void> {
   const store = acquireStore(dir)
   const started = performance.now()
   const body = JSON.stringify({ data: 'x'.repeat(2 * 1024 * 1024) })
-  await Promise.all(Array.from({ length: total }, (_, n) => store.write([{ ...results(n, 1)[0], resultJson: body, scalarsJson: '{}' }])))
+  await Promise.all(
+    Array.from({ length: total }, (_, n) =>
+      store.write([{ ...results(n, 1)[0], resultJson: body, scalarsJson: '{}' }])
+    )
+  )
   report(`write ${total} results of 2 MiB (own .bdr files)`, (performance.now() - started) / 1000, 's', '-')
   store.release()
   rmSync(dir, { recursive: true, force: true })
@@ -84,34 +94,65 @@ async function storedIdsAndReopen(total: number): Promise<void> {
 
   let started = performance.now()
   let store = acquireStore(dir)
-  report(`reopen a store of ${total.toLocaleString('en')} results (lock, quick_check, reconcile)`, (performance.now() - started) / 1000, 's', '-')
+  report(
+    `reopen a store of ${total.toLocaleString('en')} results (lock, quick_check, reconcile)`,
+    (performance.now() - started) / 1000,
+    's',
+    '-'
+  )
   for (let i = 0; i < 2; i++) {
     started = performance.now()
     const ids = store.storedIds('bench')
     const seconds = (performance.now() - started) / 1000
     if (ids.size !== total) throw new Error(`storedIds gave ${ids.size} ids, expected ${total}`)
-    report(`storedIds of ${total.toLocaleString('en')} rows${i === 0 ? '' : ' (again)'}`, seconds, 's', '< 0.5 s')
+    report(
+      `storedIds of ${total.toLocaleString('en')} rows${i === 0 ? '' : ' (again)'}`,
+      seconds,
+      's',
+      '< 0.5 s'
+    )
   }
   started = performance.now()
   let corrupt = 0
   for (const [, info] of store.storedIds('bench')) if (info.corrupt) corrupt++
-  report(`  storedIds and iterate all ${total.toLocaleString('en')}`, (performance.now() - started) / 1000, 's', '-')
+  report(
+    `  storedIds and iterate all ${total.toLocaleString('en')}`,
+    (performance.now() - started) / 1000,
+    's',
+    '-'
+  )
   started = performance.now()
   const ids = store.storedIds('bench')
   if (!ids.has(idOf(total - 1)) || corrupt !== 0) throw new Error('storedIds lost an id')
-  report(`  storedIds and a first has() (builds the lookup Map)`, (performance.now() - started) / 1000, 's', '-')
+  report(
+    `  storedIds and a first has() (builds the lookup Map)`,
+    (performance.now() - started) / 1000,
+    's',
+    '-'
+  )
   store.release()
 
   unlinkSync(path.join(dir, '.batchdesk', 'index.sqlite'))
-  for (const suffix of ['-wal', '-shm']) rmSync(path.join(dir, '.batchdesk', `index.sqlite${suffix}`), { force: true })
+  for (const suffix of ['-wal', '-shm'])
+    rmSync(path.join(dir, '.batchdesk', `index.sqlite${suffix}`), { force: true })
   started = performance.now()
   store = acquireStore(dir)
-  report(`rebuild the index of ${total.toLocaleString('en')} results from the files`, (performance.now() - started) / 1000, 's', '-')
+  report(
+    `rebuild the index of ${total.toLocaleString('en')} results from the files`,
+    (performance.now() - started) / 1000,
+    's',
+    '-'
+  )
   store.release()
 
   started = performance.now()
   store = acquireStore(dir, { readOnly: true })
-  report(`open read-only (scan into memory) ${total.toLocaleString('en')} results`, (performance.now() - started) / 1000, 's', '-')
+  report(
+    `open read-only (scan into memory) ${total.toLocaleString('en')} results`,
+    (performance.now() - started) / 1000,
+    's',
+    '-'
+  )
   store.release()
   rmSync(dir, { recursive: true, force: true })
 }

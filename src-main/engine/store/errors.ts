@@ -8,7 +8,9 @@ export class ProjectInUseError extends Error {
     readonly since: string,
     readonly lockFile: string
   ) {
-    super(`This project is in use by ${host} pid ${pid} since ${since}; open it read-only or close the other window`)
+    super(
+      `This project is in use by ${host} pid ${pid} since ${since}; open it read-only or close the other window`
+    )
     this.name = 'ProjectInUseError'
   }
 }
@@ -22,7 +24,9 @@ export class CorruptResultError extends Error {
     readonly id: string,
     reason: string
   ) {
-    super(`The stored result of run ${id} (batch "${batch}") in ${file} at byte ${offset} is corrupt: ${reason}; run it again to replace it`)
+    super(
+      `The stored result of run ${id} (batch "${batch}") in ${file} at byte ${offset} is corrupt: ${reason}; run it again to replace it`
+    )
     this.name = 'CorruptResultError'
   }
 }

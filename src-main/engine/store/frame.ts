@@ -52,17 +52,21 @@ export interface ScanResult {
   end: number
 }
 
-type HeaderParse = { kind: 'ok'; bodyStart: number; bodyLength: number; sha: string } | { kind: 'incomplete' | 'invalid' }
+type HeaderParse =
+  { kind: 'ok'; bodyStart: number; bodyLength: number; sha: string } | { kind: 'incomplete' | 'invalid' }
 
 function parseHeader(buffer: Buffer, position: number): HeaderParse {
   const available = buffer.length - position
   const magicBytes = Math.min(available, MAGIC.length)
-  if (buffer.toString('latin1', position, position + magicBytes) !== MAGIC.slice(0, magicBytes)) return { kind: 'invalid' }
+  if (buffer.toString('latin1', position, position + magicBytes) !== MAGIC.slice(0, magicBytes))
+    return { kind: 'invalid' }
   const newline = buffer.indexOf(NEWLINE, position)
   if (newline === -1 || newline - position >= MAX_HEADER_BYTES) {
     return available < MAX_HEADER_BYTES && newline === -1 ? { kind: 'incomplete' } : { kind: 'invalid' }
   }
-  const match = /^#bd1 (0|[1-9][0-9]{0,14}) ([0-9a-f]{64})$/.exec(buffer.toString('latin1', position, newline))
+  const match = /^#bd1 (0|[1-9][0-9]{0,14}) ([0-9a-f]{64})$/.exec(
+    buffer.toString('latin1', position, newline)
+  )
   if (!match) return { kind: 'invalid' }
   return { kind: 'ok', bodyStart: newline + 1, bodyLength: Number(match[1]), sha: match[2] }
 }
@@ -99,7 +103,12 @@ export function scanFrames(buffer: Buffer, baseOffset: number): ScanResult {
     const next = buffer.indexOf(RESYNC_MARKER, position + 1)
     if (next !== -1 || complete) {
       const end = next === -1 ? buffer.length : next + 1
-      damaged.push({ offset: baseOffset + position, length: end - position, reason, bytes: buffer.subarray(position, end) })
+      damaged.push({
+        offset: baseOffset + position,
+        length: end - position,
+        reason,
+        bytes: buffer.subarray(position, end)
+      })
       position = end
       continue
     }
@@ -114,7 +123,9 @@ const IDENTITY = /^\{"format":\d+,"batch":"([A-Za-z0-9][A-Za-z0-9_.-]{0,63})","i
 export function identifyDamaged(bytes: Buffer): { batch: string; id: string } | undefined {
   const newline = bytes.indexOf(NEWLINE)
   if (newline === -1 || newline >= MAX_HEADER_BYTES) return undefined
-  const match = IDENTITY.exec(bytes.toString('latin1', newline + 1, Math.min(bytes.length, newline + 1 + 160)))
+  const match = IDENTITY.exec(
+    bytes.toString('latin1', newline + 1, Math.min(bytes.length, newline + 1 + 160))
+  )
   return match ? { batch: match[1], id: match[2] } : undefined
 }
 
@@ -130,7 +141,8 @@ export function declaredFrameLength(buffer: Buffer): number | undefined {
  */
 export function readOneFrame(buffer: Buffer): { body: Buffer } | { reason: string } {
   const header = parseHeader(buffer, 0)
-  if (header.kind !== 'ok') return { reason: header.kind === 'incomplete' ? 'frame header cut short' : 'invalid frame header' }
+  if (header.kind !== 'ok')
+    return { reason: header.kind === 'incomplete' ? 'frame header cut short' : 'invalid frame header' }
   const bodyEnd = header.bodyStart + header.bodyLength
   if (bodyEnd >= buffer.length) return { reason: 'frame cut short' }
   if (buffer[bodyEnd] !== NEWLINE) return { reason: 'frame not terminated by a newline' }

@@ -40,21 +40,31 @@ export interface StoreFileSystem {
   fsyncDirectorySync(path: string): void
 }
 
-function promised<T>(start: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value as T))))
+function promised<T>(
+  start: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void
+): Promise<T> {
+  return new Promise((resolve, reject) =>
+    start((error, value) => (error ? reject(error) : resolve(value as T)))
+  )
 }
 
 /** The real file system. The callback API runs fsync in libuv's thread pool, so the main thread keeps going. */
 export const nodeFileSystem: StoreFileSystem = {
   open: (path, flags) => promised((done) => fs.open(path, flags, 0o666, done)),
-  write: (fd, buffer, offset, length, position) => promised((done) => fs.write(fd, buffer, offset, length, position, done)),
-  read: (fd, buffer, offset, length, position) => promised((done) => fs.read(fd, buffer, offset, length, position, done)),
+  write: (fd, buffer, offset, length, position) =>
+    promised((done) => fs.write(fd, buffer, offset, length, position, done)),
+  read: (fd, buffer, offset, length, position) =>
+    promised((done) => fs.read(fd, buffer, offset, length, position, done)),
   fsync: (fd) => promised((done) => fs.fsync(fd, done)),
   ftruncate: (fd, length) => promised((done) => fs.ftruncate(fd, length, done)),
   close: (fd) => promised((done) => fs.close(fd, done)),
   rename: (from, to) => promised((done) => fs.rename(from, to, done)),
   unlink: (path) => promised((done) => fs.unlink(path, done)),
-  fstat: (fd) => promised<fs.Stats>((done) => fs.fstat(fd, done)).then((stats) => ({ size: stats.size, mtimeMs: stats.mtimeMs })),
+  fstat: (fd) =>
+    promised<fs.Stats>((done) => fs.fstat(fd, done)).then((stats) => ({
+      size: stats.size,
+      mtimeMs: stats.mtimeMs
+    })),
   fsyncDirectory: async (path) => {
     const fd = await promised<number>((done) => fs.open(path, 'r', done))
     try {
@@ -119,27 +129,44 @@ export function installFileSystem(fileSystem: StoreFileSystem): () => void {
 }
 
 /** Writes every byte of `buffer` at `position`, looping because a single write may write fewer bytes than asked. */
-export async function writeFully(fileSystem: StoreFileSystem, fd: number, buffer: Uint8Array, position: number): Promise<void> {
+export async function writeFully(
+  fileSystem: StoreFileSystem,
+  fd: number,
+  buffer: Uint8Array,
+  position: number
+): Promise<void> {
   let written = 0
   while (written < buffer.length) {
     const count = await fileSystem.write(fd, buffer, written, buffer.length - written, position + written)
-    if (count <= 0) throw Object.assign(new Error(`write made no progress at byte ${position + written}`), { code: 'EIO' })
+    if (count <= 0)
+      throw Object.assign(new Error(`write made no progress at byte ${position + written}`), { code: 'EIO' })
     written += count
   }
 }
 
 /** Synchronous `writeFully`. */
-export function writeFullySync(fileSystem: StoreFileSystem, fd: number, buffer: Uint8Array, position: number): void {
+export function writeFullySync(
+  fileSystem: StoreFileSystem,
+  fd: number,
+  buffer: Uint8Array,
+  position: number
+): void {
   let written = 0
   while (written < buffer.length) {
     const count = fileSystem.writeSync(fd, buffer, written, buffer.length - written, position + written)
-    if (count <= 0) throw Object.assign(new Error(`write made no progress at byte ${position + written}`), { code: 'EIO' })
+    if (count <= 0)
+      throw Object.assign(new Error(`write made no progress at byte ${position + written}`), { code: 'EIO' })
     written += count
   }
 }
 
 /** Reads `length` bytes at `position` (fewer only at end of file). */
-export function readFullySync(fileSystem: StoreFileSystem, fd: number, length: number, position: number): Buffer {
+export function readFullySync(
+  fileSystem: StoreFileSystem,
+  fd: number,
+  length: number,
+  position: number
+): Buffer {
   const buffer = Buffer.allocUnsafe(length)
   let total = 0
   while (total < length) {
@@ -151,7 +178,12 @@ export function readFullySync(fileSystem: StoreFileSystem, fd: number, length: n
 }
 
 /** Asynchronous `readFullySync`. */
-export async function readFully(fileSystem: StoreFileSystem, fd: number, length: number, position: number): Promise<Buffer> {
+export async function readFully(
+  fileSystem: StoreFileSystem,
+  fd: number,
+  length: number,
+  position: number
+): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(length)
   let total = 0
   while (total < length) {

@@ -10,5 +10,11 @@ export type {
   StoredRunMeta,
   VerifyReport
 } from './result-types'
-export { CorruptResultError, DiskFullError, ProjectInUseError, StoreFormatError, StoreUnavailableError } from './errors'
+export {
+  CorruptResultError,
+  DiskFullError,
+  ProjectInUseError,
+  StoreFormatError,
+  StoreUnavailableError
+} from './errors'
 export { installFileSystem, nodeFileSystem, type StoreFileSystem } from './fs-seam'

@@ -78,7 +78,9 @@ export const latestSchemaVersion = migrations[migrations.length - 1].version
 /** The index was written by a newer Batchdesk; it is set aside and rebuilt rather than misread. */
 export class IndexTooNewError extends Error {
   constructor(readonly version: number) {
-    super(`the run index has schema version ${version}, newer than the ${latestSchemaVersion} this Batchdesk knows`)
+    super(
+      `the run index has schema version ${version}, newer than the ${latestSchemaVersion} this Batchdesk knows`
+    )
     this.name = 'IndexTooNewError'
   }
 }
@@ -103,6 +105,8 @@ export function migrate(db: Database.Database): void {
 // the schema snapshot and in database tools.
 function dedent(sql: string): string {
   const lines = sql.replace(/^\n+|\s+$/g, '').split('\n')
-  const indent = Math.min(...lines.filter((line) => line.trim() !== '').map((line) => line.length - line.trimStart().length))
+  const indent = Math.min(
+    ...lines.filter((line) => line.trim() !== '').map((line) => line.length - line.trimStart().length)
+  )
   return lines.map((line) => line.slice(indent)).join('\n')
 }

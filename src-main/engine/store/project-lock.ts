@@ -33,14 +33,25 @@ const APP = 'batchdesk'
  * A lock left by a dead process on this host (or an unreadable one) is taken over.
  * @throws ProjectInUseError when a live process (or any process on another host) holds it.
  */
-export function acquireProjectLock(fileSystem: StoreFileSystem, directory: string, ownLockTokens: ReadonlySet<string>): ProjectLock {
+export function acquireProjectLock(
+  fileSystem: StoreFileSystem,
+  directory: string,
+  ownLockTokens: ReadonlySet<string>
+): ProjectLock {
   const file = path.join(directory, 'lock')
-  const content: LockContent = { pid: process.pid, host: hostname(), since: new Date().toISOString(), app: APP, token: randomBytes(12).toString('hex') }
+  const content: LockContent = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    app: APP,
+    token: randomBytes(12).toString('hex')
+  }
   const text = JSON.stringify(content) + '\n'
   const created = createExclusive(fileSystem, file, text)
   if (!created) {
     const holder = readLockPatiently(fileSystem, file)
-    if (holder && holderIsAlive(holder, ownLockTokens)) throw new ProjectInUseError(holder.host, holder.pid, holder.since, file)
+    if (holder && holderIsAlive(holder, ownLockTokens))
+      throw new ProjectInUseError(holder.host, holder.pid, holder.since, file)
     takeOver(fileSystem, directory, file, text, content.token!)
   }
   return {
@@ -73,7 +84,13 @@ function createExclusive(fileSystem: StoreFileSystem, file: string, text: string
 
 // A stale lock is replaced by renaming a complete new lock over it, so no reader ever sees a missing or
 // half-written lock; reading it back catches a rival that took it over at the same moment.
-function takeOver(fileSystem: StoreFileSystem, directory: string, file: string, text: string, token: string): void {
+function takeOver(
+  fileSystem: StoreFileSystem,
+  directory: string,
+  file: string,
+  text: string,
+  token: string
+): void {
   const temp = path.join(directory, `.lock.${randomBytes(6).toString('hex')}.tmp`)
   const fd = fileSystem.openSync(temp, 'wx')
   try {

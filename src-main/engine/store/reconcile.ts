@@ -26,7 +26,12 @@ export interface ReconcileOutcome {
  * Incremental: a segment is scanned only past the bytes already indexed; if any indexed file vanished or
  * shrank, the whole index is rebuilt, because a record it hid (an older copy of a run) may matter again.
  */
-export function reconcile(fileSystem: StoreFileSystem, savePath: string, index: RunIndex, options: ReconcileOptions): ReconcileOutcome {
+export function reconcile(
+  fileSystem: StoreFileSystem,
+  savePath: string,
+  index: RunIndex,
+  options: ReconcileOptions
+): ReconcileOutcome {
   const names = fileSystem.statSync(savePath) ? fileSystem.readdirSync(savePath) : []
   const files = classifyResultFiles(names)
   const outcome: ReconcileOutcome = { lastSegmentSeq: new Map(), unreadable: [] }
@@ -49,9 +54,22 @@ export function reconcile(fileSystem: StoreFileSystem, savePath: string, index: 
       states = new Map()
     }
     for (const segment of files.segments) {
-      outcome.lastSegmentSeq.set(segment.batch, Math.max(outcome.lastSegmentSeq.get(segment.batch) ?? 0, segment.seq))
+      outcome.lastSegmentSeq.set(
+        segment.batch,
+        Math.max(outcome.lastSegmentSeq.get(segment.batch) ?? 0, segment.seq)
+      )
       const now = sizes.get(segment.name)
-      if (now) reconcileSegment(fileSystem, savePath, index, segment, states.get(segment.name)?.bytes ?? 0, now, options, outcome)
+      if (now)
+        reconcileSegment(
+          fileSystem,
+          savePath,
+          index,
+          segment,
+          states.get(segment.name)?.bytes ?? 0,
+          now,
+          options,
+          outcome
+        )
     }
     for (const record of files.records) {
       const now = sizes.get(record.name)
@@ -83,17 +101,30 @@ function reconcileSegment(
   if (now.size === indexedBytes) return
   const fd = fileSystem.openSync(file, options.mutate ? 'r+' : 'r')
   try {
-    const scan = scanFrames(readFullySync(fileSystem, fd, now.size - indexedBytes, indexedBytes), indexedBytes)
+    const scan = scanFrames(
+      readFullySync(fileSystem, fd, now.size - indexedBytes, indexedBytes),
+      indexedBytes
+    )
     for (const frame of scan.frames) {
       try {
-        index.addScanned(indexedRunOfRecord(parseRecordBody(frame.body, file, frame.offset), segment.name, frame.offset, frame.length))
+        index.addScanned(
+          indexedRunOfRecord(
+            parseRecordBody(frame.body, file, frame.offset),
+            segment.name,
+            frame.offset,
+            frame.length
+          )
+        )
       } catch (error) {
         outcome.unreadable.push({ file, offset: frame.offset, reason: (error as Error).message })
       }
     }
     for (const region of scan.damaged) {
       const identity = identifyDamaged(region.bytes)
-      if (identity) index.addScanned(corruptIndexedRun(identity.batch, identity.id, segment.name, region.offset, region.length))
+      if (identity)
+        index.addScanned(
+          corruptIndexedRun(identity.batch, identity.id, segment.name, region.offset, region.length)
+        )
     }
     // Bytes after the last complete frame were never acknowledged (the write or its fsync did not finish).
     if (scan.end < now.size && options.mutate) {

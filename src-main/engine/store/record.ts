@@ -42,7 +42,9 @@ export function isRunId(id: string): boolean {
 
 function invalid(result: NewResult, field: string, expected: string): never {
   const who = typeof result.id === 'string' ? `run ${result.id}` : 'a run'
-  throw new TypeError(`Cannot store ${who} of batch ${JSON.stringify(result.batch)}: ${field} must be ${expected}`)
+  throw new TypeError(
+    `Cannot store ${who} of batch ${JSON.stringify(result.batch)}: ${field} must be ${expected}`
+  )
 }
 
 /**
@@ -50,18 +52,24 @@ function invalid(result: NewResult, field: string, expected: string): never {
  * @throws TypeError naming the run and the field that is wrong.
  */
 export function validateNewResult(result: NewResult): void {
-  if (typeof result.batch !== 'string' || !BATCH_NAME.test(result.batch)) invalid(result, 'batch', 'a batch name (letters, digits, _ . -, up to 64)')
-  if (typeof result.id !== 'string' || !RUN_ID.test(result.id)) invalid(result, 'id', '40 lowercase hex characters')
+  if (typeof result.batch !== 'string' || !BATCH_NAME.test(result.batch))
+    invalid(result, 'batch', 'a batch name (letters, digits, _ . -, up to 64)')
+  if (typeof result.id !== 'string' || !RUN_ID.test(result.id))
+    invalid(result, 'id', '40 lowercase hex characters')
   if (typeof result.runClass !== 'string') invalid(result, 'runClass', 'a string')
   if (typeof result.codeHash !== 'string') invalid(result, 'codeHash', 'a string')
   if (typeof result.host !== 'string') invalid(result, 'host', 'a string')
   if (typeof result.log !== 'string') invalid(result, 'log', 'a string')
-  if (typeof result.runtime !== 'number' || !Number.isFinite(result.runtime)) invalid(result, 'runtime', 'a finite number of seconds')
+  if (typeof result.runtime !== 'number' || !Number.isFinite(result.runtime))
+    invalid(result, 'runtime', 'a finite number of seconds')
   if (!Number.isFinite(result.started)) invalid(result, 'started', 'epoch milliseconds')
   if (!Number.isFinite(result.ended)) invalid(result, 'ended', 'epoch milliseconds')
-  if (typeof result.parametersJson !== 'string' || result.parametersJson[0] !== '{') invalid(result, 'parametersJson', 'a JSON object')
-  if (typeof result.scalarsJson !== 'string' || result.scalarsJson[0] !== '{') invalid(result, 'scalarsJson', 'a JSON object')
-  if (typeof result.resultJson !== 'string' || result.resultJson.length === 0) invalid(result, 'resultJson', 'JSON text')
+  if (typeof result.parametersJson !== 'string' || result.parametersJson[0] !== '{')
+    invalid(result, 'parametersJson', 'a JSON object')
+  if (typeof result.scalarsJson !== 'string' || result.scalarsJson[0] !== '{')
+    invalid(result, 'scalarsJson', 'a JSON object')
+  if (typeof result.resultJson !== 'string' || result.resultJson.length === 0)
+    invalid(result, 'resultJson', 'JSON text')
 }
 
 /** The record body for `result` (see docs/result-format.md); call validateNewResult first. */
@@ -98,7 +106,12 @@ export function recordBody(result: NewResult): string {
 }
 
 /** The index row for a result being written to `file` at `offset`. */
-export function indexedRunOfNewResult(result: NewResult, file: string, offset: number, length: number): IndexedRun {
+export function indexedRunOfNewResult(
+  result: NewResult,
+  file: string,
+  offset: number,
+  length: number
+): IndexedRun {
   return {
     batch: result.batch,
     id: result.id,
@@ -119,7 +132,13 @@ export function indexedRunOfNewResult(result: NewResult, file: string, offset: n
 }
 
 /** An index row for a damaged record: only its identity and place are known. */
-export function corruptIndexedRun(batch: string, id: string, file: string, offset: number, length: number): IndexedRun {
+export function corruptIndexedRun(
+  batch: string,
+  id: string,
+  file: string,
+  offset: number,
+  length: number
+): IndexedRun {
   return {
     batch,
     id,
@@ -167,28 +186,41 @@ export function parseRecordBody(body: Buffer, file: string, offset: number): Par
   } catch (error) {
     throw new StoreFormatError(file, offset, `the record is not valid JSON (${(error as Error).message})`)
   }
-  if (record === null || typeof record !== 'object') throw new StoreFormatError(file, offset, 'the record is not a JSON object')
+  if (record === null || typeof record !== 'object')
+    throw new StoreFormatError(file, offset, 'the record is not a JSON object')
   if (record.format !== RECORD_FORMAT) {
-    throw new StoreFormatError(file, offset, `record format ${JSON.stringify(record.format)} is not supported (expected ${RECORD_FORMAT}; written by a newer Batchdesk?)`)
+    throw new StoreFormatError(
+      file,
+      offset,
+      `record format ${JSON.stringify(record.format)} is not supported (expected ${RECORD_FORMAT}; written by a newer Batchdesk?)`
+    )
   }
   const problem =
     (typeof record.batch !== 'string' || !BATCH_NAME.test(record.batch) ? 'batch' : undefined) ??
     (typeof record.id !== 'string' || !RUN_ID.test(record.id) ? 'id' : undefined) ??
     (typeof record.runClass !== 'string' ? 'runClass' : undefined) ??
     (typeof record.codeHash !== 'string' ? 'codeHash' : undefined) ??
-    (record.parameters === null || typeof record.parameters !== 'object' || Array.isArray(record.parameters) ? 'parameters' : undefined) ??
+    (record.parameters === null || typeof record.parameters !== 'object' || Array.isArray(record.parameters)
+      ? 'parameters'
+      : undefined) ??
     (typeof record.runtime !== 'number' ? 'runtime' : undefined) ??
     (Number.isNaN(Date.parse(record.started)) ? 'started' : undefined) ??
     (Number.isNaN(Date.parse(record.ended)) ? 'ended' : undefined) ??
     (typeof record.host !== 'string' ? 'host' : undefined) ??
     (typeof record.log !== 'string' ? 'log' : undefined) ??
     (!('result' in record) ? 'result' : undefined)
-  if (problem) throw new StoreFormatError(file, offset, `the record's "${problem}" field is missing or invalid`)
+  if (problem)
+    throw new StoreFormatError(file, offset, `the record's "${problem}" field is missing or invalid`)
   return record
 }
 
 /** The index row for a parsed record (used when indexing files that are already on disk). */
-export function indexedRunOfRecord(record: ParsedRecord, file: string, offset: number, length: number): IndexedRun {
+export function indexedRunOfRecord(
+  record: ParsedRecord,
+  file: string,
+  offset: number,
+  length: number
+): IndexedRun {
   return {
     batch: record.batch,
     id: record.id,
@@ -209,7 +241,11 @@ export function indexedRunOfRecord(record: ParsedRecord, file: string, offset: n
 }
 
 /** Decodes a parsed record into what `ResultStore.read` returns. */
-export function storedResultOfRecord(record: ParsedRecord, row: IndexedRun, absoluteFile: string): StoredResult {
+export function storedResultOfRecord(
+  record: ParsedRecord,
+  row: IndexedRun,
+  absoluteFile: string
+): StoredResult {
   const stored: StoredResult = {
     batch: record.batch,
     id: record.id,
@@ -244,8 +280,14 @@ export function scalarsOfEncodedResult(encoded: unknown): Record<string, number 
   else if (tag !== undefined) return out
   for (const key of Object.keys(fields)) {
     const value = fields[key]
-    if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string' || typeof value === 'boolean') out[key] = value
-    else if (value !== null && typeof value === 'object' && (value as Record<string, unknown>).$bd === '-0') out[key] = -0
+    if (
+      (typeof value === 'number' && Number.isFinite(value)) ||
+      typeof value === 'string' ||
+      typeof value === 'boolean'
+    )
+      out[key] = value
+    else if (value !== null && typeof value === 'object' && (value as Record<string, unknown>).$bd === '-0')
+      out[key] = -0
   }
   return out
 }

@@ -80,7 +80,13 @@ export class ResultStore {
   #released = false
 
   /** Use acquireStore(), which shares one instance per folder. */
-  constructor(savePath: string, readOnly: boolean, fileSystem: StoreFileSystem, options: ResultWriterOptions, key: string) {
+  constructor(
+    savePath: string,
+    readOnly: boolean,
+    fileSystem: StoreFileSystem,
+    options: ResultWriterOptions,
+    key: string
+  ) {
     this.savePath = savePath
     this.readOnly = readOnly
     this.#fileSystem = fileSystem
@@ -96,10 +102,20 @@ export class ResultStore {
     try {
       // A full integrity check reads the whole index, so it runs only after a session that did not end
       // cleanly; otherwise a damaged file still shows when SQLite opens or migrates it.
-      this.#index = openIndexFile(fileSystem, path.join(stateFolder, 'index.sqlite'), this.#lock.tookOverStaleLock)
+      this.#index = openIndexFile(
+        fileSystem,
+        path.join(stateFolder, 'index.sqlite'),
+        this.#lock.tookOverStaleLock
+      )
       try {
         const { lastSegmentSeq } = reconcile(fileSystem, savePath, this.#index, { mutate: true })
-        this.#writer = new ResultWriter(fileSystem, savePath, lastSegmentSeq, (runs, files) => this.#index.addWritten(runs, files), options)
+        this.#writer = new ResultWriter(
+          fileSystem,
+          savePath,
+          lastSegmentSeq,
+          (runs, files) => this.#index.addWritten(runs, files),
+          options
+        )
       } catch (error) {
         this.#index.close()
         throw error
@@ -127,7 +143,10 @@ export class ResultStore {
    */
   write(results: NewResult[]): Promise<void> {
     if (this.#released) return Promise.reject(this.#unavailable())
-    if (!this.#writer) return Promise.reject(new StoreUnavailableError(`The result store of ${this.savePath} is open read-only`))
+    if (!this.#writer)
+      return Promise.reject(
+        new StoreUnavailableError(`The result store of ${this.savePath} is open read-only`)
+      )
     return this.#writer.write(results)
   }
 
@@ -169,7 +188,8 @@ export class ResultStore {
     const found = this.#verifiedBody(batch, id)
     if (!found) return undefined
     const identity = `{"format":${RECORD_FORMAT},"batch":"${batch}","id":"${id}"`
-    if (found.body.toString('latin1', 0, identity.length) !== identity) this.#parseOwnRecord(found.body, found.file, found.run)
+    if (found.body.toString('latin1', 0, identity.length) !== identity)
+      this.#parseOwnRecord(found.body, found.file, found.run)
     return found.body
   }
 
@@ -178,7 +198,8 @@ export class ResultStore {
     const run = this.#query((current) => current.run(batch, id))
     if (!run) return undefined
     const file = path.join(this.savePath, run.file)
-    if (run.corrupt) throw new CorruptResultError(file, run.offset, batch, id, 'it failed its checksum earlier')
+    if (run.corrupt)
+      throw new CorruptResultError(file, run.offset, batch, id, 'it failed its checksum earlier')
     let bytes: Buffer
     try {
       bytes = this.#readFrameBytes(file, run.offset, run.length)
@@ -199,7 +220,13 @@ export class ResultStore {
     const record = parseRecordBody(body, file, run.offset)
     if (record.batch !== run.batch || record.id !== run.id) {
       this.#open().markCorrupt(run.batch, run.id)
-      throw new CorruptResultError(file, run.offset, run.batch, run.id, `the record there belongs to run ${record.id} of batch "${record.batch}"`)
+      throw new CorruptResultError(
+        file,
+        run.offset,
+        run.batch,
+        run.id,
+        `the record there belongs to run ${record.id} of batch "${record.batch}"`
+      )
     }
     return record
   }
@@ -210,7 +237,9 @@ export class ResultStore {
     try {
       const bytes = readFullySync(this.#fileSystem, fd, indexedLength, offset)
       const declared = declaredFrameLength(bytes)
-      return declared === undefined || declared === bytes.length ? bytes : readFullySync(this.#fileSystem, fd, declared, offset)
+      return declared === undefined || declared === bytes.length
+        ? bytes
+        : readFullySync(this.#fileSystem, fd, declared, offset)
     } finally {
       this.#fileSystem.closeSync(fd)
     }
@@ -224,7 +253,9 @@ export class ResultStore {
 
   /** Every stored run of `batch` from the index, ordered by start time. */
   listMeta(batch: string): StoredRunMeta[] {
-    return this.#query((index) => index.runs(batch)).map((run) => storedRunMetaOf(run, path.join(this.savePath, run.file)))
+    return this.#query((index) => index.runs(batch)).map((run) =>
+      storedRunMetaOf(run, path.join(this.savePath, run.file))
+    )
   }
 
   /** Names of the batches with stored runs, sorted. */
@@ -261,7 +292,9 @@ export class ResultStore {
   async verify(): Promise<VerifyReport> {
     const index = this.#open()
     const report: VerifyReport = { files: 0, validRecords: 0, corrupt: [], unreadable: [], missing: [] }
-    const files = classifyResultFiles(this.#fileSystem.statSync(this.savePath) ? this.#fileSystem.readdirSync(this.savePath) : [])
+    const files = classifyResultFiles(
+      this.#fileSystem.statSync(this.savePath) ? this.#fileSystem.readdirSync(this.savePath) : []
+    )
     const indexedBytes = index.fileStates()
     const valid = new Set<string>()
     for (const { name, kind, batch, id } of [
@@ -271,7 +304,10 @@ export class ResultStore {
       const file = path.join(this.savePath, name)
       let bytes: Buffer
       try {
-        bytes = await this.#readWholeFile(file, kind === 'segment' ? indexedBytes.get(name)?.bytes : undefined)
+        bytes = await this.#readWholeFile(
+          file,
+          kind === 'segment' ? indexedBytes.get(name)?.bytes : undefined
+        )
       } catch (error) {
         report.unreadable.push({ file, reason: (error as Error).message })
         continue
@@ -291,15 +327,30 @@ export class ResultStore {
         if (this.#checkRecord(frame.body, file, frame.offset, report)) valid.add(`${name}:${frame.offset}`)
       }
       for (const region of scan.damaged) {
-        report.corrupt.push({ file, offset: region.offset, length: region.length, ...identifyDamaged(region.bytes), reason: region.reason })
+        report.corrupt.push({
+          file,
+          offset: region.offset,
+          length: region.length,
+          ...identifyDamaged(region.bytes),
+          reason: region.reason
+        })
       }
       if (scan.end < bytes.length) {
-        report.corrupt.push({ file, offset: scan.end, length: bytes.length - scan.end, reason: 'a frame cut short at the end of the file (a write that never completed)' })
+        report.corrupt.push({
+          file,
+          offset: scan.end,
+          length: bytes.length - scan.end,
+          reason: 'a frame cut short at the end of the file (a write that never completed)'
+        })
       }
     }
     for (const placement of index.placements()) {
       if (!placement.corrupt && !valid.has(`${placement.file}:${placement.offset}`)) {
-        report.missing.push({ batch: placement.batch, id: placement.id, file: path.join(this.savePath, placement.file) })
+        report.missing.push({
+          batch: placement.batch,
+          id: placement.id,
+          file: path.join(this.savePath, placement.file)
+        })
       }
     }
     return report
@@ -333,7 +384,10 @@ export class ResultStore {
    */
   rebuildIndex(): void {
     const index = this.#open()
-    if (this.#writer?.busy) throw new StoreUnavailableError(`Cannot rebuild the index of ${this.savePath} while results are being written; try again when the batch has stopped`)
+    if (this.#writer?.busy)
+      throw new StoreUnavailableError(
+        `Cannot rebuild the index of ${this.savePath} while results are being written; try again when the batch has stopped`
+      )
     index.transaction(() => {
       index.forgetAllRuns()
       reconcile(this.#fileSystem, this.savePath, index, { mutate: !this.readOnly })

@@ -20,7 +20,10 @@ export interface ResultWriterOptions {
 }
 
 /** Called with each group once its bytes are durable; must index them (it throws if it cannot). */
-export type CommitToIndex = (runs: IndexedRun[], files: { name: string; bytes: number; mtimeMs: number }[]) => void
+export type CommitToIndex = (
+  runs: IndexedRun[],
+  files: { name: string; bytes: number; mtimeMs: number }[]
+) => void
 
 interface PendingWrite {
   results: NewResult[]
@@ -75,7 +78,8 @@ export class ResultWriter {
    * @throws DiskFullError when the disk is full; nothing of the group counts as stored.
    */
   write(results: NewResult[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new StoreUnavailableError(`The result store of ${this.#savePath} is closed`))
+    if (this.#closed)
+      return Promise.reject(new StoreUnavailableError(`The result store of ${this.#savePath} is closed`))
     const frames: EncodedFrame[] = new Array(results.length)
     try {
       for (let i = 0; i < results.length; i++) {

@@ -74,7 +74,8 @@ export class RunIndex {
         db.pragma('cache_size = -65536')
         if (options.checkIntegrity) {
           const check = db.pragma('quick_check', { simple: true })
-          if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' })
+          if (check !== 'ok')
+            throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' })
         }
       }
       migrate(db)
@@ -93,7 +94,10 @@ export class RunIndex {
     this.#nextRow = ((this.#db.prepare('SELECT max(row) FROM runs').pluck().get() as number | null) ?? 0) + 1
     this.#codeNumbers.clear()
     this.#codeHashes.length = 0
-    for (const [codeNo, codeHash] of this.#db.prepare('SELECT code_no, code_hash FROM code_hashes').raw().all() as [number, string][]) {
+    for (const [codeNo, codeHash] of this.#db
+      .prepare('SELECT code_no, code_hash FROM code_hashes')
+      .raw()
+      .all() as [number, string][]) {
       this.#codeNumbers.set(codeHash, codeNo)
       this.#codeHashes[codeNo] = codeHash
     }
@@ -141,7 +145,8 @@ export class RunIndex {
    */
   addScanned(run: IndexedRun): void {
     if (this.#insertIfNew(run)) return
-    const existing = this.#statements.findRowCorruptEnded.get(run.batch, run.id) as [number, number, number] | undefined
+    const existing = this.#statements.findRowCorruptEnded.get(run.batch, run.id) as
+      [number, number, number] | undefined
     if (existing) {
       const [, corrupt, ended] = existing
       if (corrupt === 0 && (run.corrupt || run.ended < ended)) return
@@ -153,7 +158,16 @@ export class RunIndex {
   // number its `runs` row will get.
   #insertIfNew(run: IndexedRun): boolean {
     const row = this.#nextRow
-    if (this.#statements.insertKeyIfNew.run(run.batch, run.id, this.#codeNumber(run.codeHash), run.corrupt ? 1 : 0, row).changes === 0) return false
+    if (
+      this.#statements.insertKeyIfNew.run(
+        run.batch,
+        run.id,
+        this.#codeNumber(run.codeHash),
+        run.corrupt ? 1 : 0,
+        row
+      ).changes === 0
+    )
+      return false
     this.#nextRow++
     this.#statements.insertRun.run(row, ...runValues(run))
     return true
@@ -183,15 +197,25 @@ export class RunIndex {
   }
 
   fileStates(): Map<string, IndexedFileState> {
-    const rows = this.#db.prepare('SELECT name, indexed_bytes, mtime_ms FROM files').raw().all() as [string, number, number][]
+    const rows = this.#db.prepare('SELECT name, indexed_bytes, mtime_ms FROM files').raw().all() as [
+      string,
+      number,
+      number
+    ][]
     return new Map(rows.map(([name, bytes, mtimeMs]) => [name, { bytes, mtimeMs }]))
   }
 
   /** Forgets a file; with `run`, also that run if the index has it in this file (a `.bdr` holds one run). */
   forgetFile(name: string, run?: { batch: string; id: string }): void {
     if (run) {
-      const row = this.#db.prepare('SELECT row FROM run_keys WHERE batch = ? AND id = ?').pluck().get(run.batch, run.id) as number | undefined
-      if (row !== undefined && this.#db.prepare('SELECT file FROM runs WHERE row = ?').pluck().get(row) === name) {
+      const row = this.#db
+        .prepare('SELECT row FROM run_keys WHERE batch = ? AND id = ?')
+        .pluck()
+        .get(run.batch, run.id) as number | undefined
+      if (
+        row !== undefined &&
+        this.#db.prepare('SELECT file FROM runs WHERE row = ?').pluck().get(row) === name
+      ) {
         this.#db.prepare('DELETE FROM runs WHERE row = ?').run(row)
         this.#db.prepare('DELETE FROM run_keys WHERE batch = ? AND id = ?').run(run.batch, run.id)
       }
@@ -209,7 +233,11 @@ export class RunIndex {
     const infos = new Map<number, StoredIdInfo>()
     const infoOf = (code: number): StoredIdInfo => {
       let info = infos.get(code)
-      if (!info) infos.set(code, (info = Object.freeze({ codeHash: this.#codeHashes[code >> 1], corrupt: (code & 1) === 1 })))
+      if (!info)
+        infos.set(
+          code,
+          (info = Object.freeze({ codeHash: this.#codeHashes[code >> 1], corrupt: (code & 1) === 1 }))
+        )
       return info
     }
     if (this.#codeHashes.length > MAX_CHAR_CODED_VERSIONS) {
@@ -234,14 +262,25 @@ export class RunIndex {
   }
 
   runs(batch: string): IndexedRun[] {
-    const rows = this.#db.prepare(`SELECT ${RUN_COLUMNS} ${FROM_KEYS_AND_RUNS} WHERE k.batch = ? ORDER BY r.started, r.id`).all(batch) as RunRow[]
+    const rows = this.#db
+      .prepare(`SELECT ${RUN_COLUMNS} ${FROM_KEYS_AND_RUNS} WHERE k.batch = ? ORDER BY r.started, r.id`)
+      .all(batch) as RunRow[]
     return rows.map(indexedRunOfRow)
   }
 
   /** Every run's identity and place on disk (for verify). */
   placements(): { batch: string; id: string; file: string; offset: number; corrupt: boolean }[] {
-    const rows = this.#db.prepare(`SELECT k.batch, k.id, r.file, r.frame_offset, k.corrupt ${FROM_KEYS_AND_RUNS}`).raw().all() as [string, string, string, number, number][]
-    return rows.map(([batch, id, file, offset, corrupt]) => ({ batch, id, file, offset, corrupt: corrupt === 1 }))
+    const rows = this.#db
+      .prepare(`SELECT k.batch, k.id, r.file, r.frame_offset, k.corrupt ${FROM_KEYS_AND_RUNS}`)
+      .raw()
+      .all() as [string, string, string, number, number][]
+    return rows.map(([batch, id, file, offset, corrupt]) => ({
+      batch,
+      id,
+      file,
+      offset,
+      corrupt: corrupt === 1
+    }))
   }
 
   markCorrupt(batch: string, id: string): void {
@@ -265,12 +304,15 @@ export class RunIndex {
         'ON CONFLICT (batch, id) DO UPDATE SET kind = excluded.kind, message = excluded.message, stack = excluded.stack, log = excluded.log, at = excluded.at'
     )
     this.transaction(() => {
-      for (const f of failures) statement.run(batch, f.id, f.kind, f.message, f.stack ?? null, f.log ?? null, Math.round(f.at))
+      for (const f of failures)
+        statement.run(batch, f.id, f.kind, f.message, f.stack ?? null, f.log ?? null, Math.round(f.at))
     })
   }
 
   failures(batch: string): Map<string, FailureInfo> {
-    const rows = this.#db.prepare('SELECT id, kind, message, stack, log, at FROM failures WHERE batch = ?').all(batch) as {
+    const rows = this.#db
+      .prepare('SELECT id, kind, message, stack, log, at FROM failures WHERE batch = ?')
+      .all(batch) as {
       id: string
       kind: string
       message: string
@@ -304,14 +346,18 @@ export class RunIndex {
   }
 
   codeVersionSeenAt(batch: string, codeHash: string): number | undefined {
-    return this.#db.prepare('SELECT seen_at FROM code_versions WHERE batch = ? AND code_hash = ?').pluck().get(batch, codeHash) as
-      | number
-      | undefined
+    return this.#db
+      .prepare('SELECT seen_at FROM code_versions WHERE batch = ? AND code_hash = ?')
+      .pluck()
+      .get(batch, codeHash) as number | undefined
   }
 
   /** The schema as SQLite stores it (for the migration snapshot test). */
   schemaSql(): string {
-    const rows = this.#db.prepare('SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type DESC, name').pluck().all() as string[]
+    const rows = this.#db
+      .prepare('SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type DESC, name')
+      .pluck()
+      .all() as string[]
     return rows.map((sql) => sql.trim() + ';').join('\n') + '\n'
   }
 
@@ -323,7 +369,9 @@ export class RunIndex {
 function prepareStatements(db: Database.Database) {
   return {
     findRow: db.prepare('SELECT row FROM run_keys WHERE batch = ? AND id = ?').pluck(),
-    findRowCorruptEnded: db.prepare(`SELECT k.row, k.corrupt, r.ended ${FROM_KEYS_AND_RUNS} WHERE k.batch = ? AND k.id = ?`).raw(),
+    findRowCorruptEnded: db
+      .prepare(`SELECT k.row, k.corrupt, r.ended ${FROM_KEYS_AND_RUNS} WHERE k.batch = ? AND k.id = ?`)
+      .raw(),
     run: db.prepare(`SELECT ${RUN_COLUMNS} ${FROM_KEYS_AND_RUNS} WHERE k.batch = ? AND k.id = ?`),
     insertRun: db.prepare(
       'INSERT INTO runs (row, batch, id, run_class, code_hash, runtime, started, ended, host, file, frame_offset, frame_length, parameters, scalars, origin) ' +
@@ -333,7 +381,9 @@ function prepareStatements(db: Database.Database) {
       'UPDATE runs SET batch = ?, id = ?, run_class = ?, code_hash = ?, runtime = ?, started = ?, ended = ?, host = ?, file = ?, ' +
         'frame_offset = ?, frame_length = ?, parameters = ?, scalars = ?, origin = ? WHERE row = ?'
     ),
-    insertKeyIfNew: db.prepare('INSERT INTO run_keys (batch, id, code_no, corrupt, row) VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch, id) DO NOTHING'),
+    insertKeyIfNew: db.prepare(
+      'INSERT INTO run_keys (batch, id, code_no, corrupt, row) VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch, id) DO NOTHING'
+    ),
     updateKey: db.prepare('UPDATE run_keys SET code_no = ?, corrupt = ? WHERE batch = ? AND id = ?'),
     insertCodeHash: db.prepare('INSERT INTO code_hashes (code_hash) VALUES (?)'),
     setFile: db.prepare(
@@ -341,13 +391,36 @@ function prepareStatements(db: Database.Database) {
     ),
     hasFailures: db.prepare('SELECT 1 FROM failures WHERE batch = ? LIMIT 1').pluck(),
     deleteFailure: db.prepare('DELETE FROM failures WHERE batch = ? AND id = ?'),
-    storedIds: db.prepare("SELECT group_concat(id, ''), group_concat(char(48 + code_no * 2 + corrupt), '') FROM run_keys WHERE batch = ?").raw(),
-    storedIdsGrouped: db.prepare("SELECT code_no * 2 + corrupt, group_concat(id, '') FROM run_keys WHERE batch = ? GROUP BY code_no, corrupt").raw()
+    storedIds: db
+      .prepare(
+        "SELECT group_concat(id, ''), group_concat(char(48 + code_no * 2 + corrupt), '') FROM run_keys WHERE batch = ?"
+      )
+      .raw(),
+    storedIdsGrouped: db
+      .prepare(
+        "SELECT code_no * 2 + corrupt, group_concat(id, '') FROM run_keys WHERE batch = ? GROUP BY code_no, corrupt"
+      )
+      .raw()
   }
 }
 
 function runValues(run: IndexedRun): unknown[] {
-  return [run.batch, run.id, run.runClass, run.codeHash, run.runtime, run.started, run.ended, run.host, run.file, run.offset, run.length, run.parametersJson, run.scalarsJson, run.originJson]
+  return [
+    run.batch,
+    run.id,
+    run.runClass,
+    run.codeHash,
+    run.runtime,
+    run.started,
+    run.ended,
+    run.host,
+    run.file,
+    run.offset,
+    run.length,
+    run.parametersJson,
+    run.scalarsJson,
+    run.originJson
+  ]
 }
 
 function indexedRunOfRow(row: RunRow): IndexedRun {

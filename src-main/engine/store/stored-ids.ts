@@ -25,7 +25,8 @@ export class StoredIds implements ReadonlyMap<string, StoredIdInfo> {
    * @param codes one character per id; `infoOfCode(codes.charCodeAt(i))` is the info of the i-th id.
    */
   constructor(ids: string, codes: string, infoOfCode: (code: number) => StoredIdInfo) {
-    if (ids.length !== codes.length * ID_LENGTH) throw new Error(`internal: ${ids.length / ID_LENGTH} ids but ${codes.length} codes`)
+    if (ids.length !== codes.length * ID_LENGTH)
+      throw new Error(`internal: ${ids.length / ID_LENGTH} ids but ${codes.length} codes`)
     this.#ids = ids
     this.#codes = codes
     this.#infoOfCode = infoOfCode
@@ -43,7 +44,10 @@ export class StoredIds implements ReadonlyMap<string, StoredIdInfo> {
     return this.#map().has(id)
   }
 
-  forEach(callback: (info: StoredIdInfo, id: string, map: ReadonlyMap<string, StoredIdInfo>) => void, thisArg?: unknown): void {
+  forEach(
+    callback: (info: StoredIdInfo, id: string, map: ReadonlyMap<string, StoredIdInfo>) => void,
+    thisArg?: unknown
+  ): void {
     for (const [id, info] of this) callback.call(thisArg, info, id, this)
   }
 

@@ -2,7 +2,14 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeToJson } from '../../../src-main/engine/store/codec'
-import { acquireStore, DiskFullError, installFileSystem, nodeFileSystem, type ResultStore, type StoreFileSystem } from '../../../src-main/engine/store'
+import {
+  acquireStore,
+  DiskFullError,
+  installFileSystem,
+  nodeFileSystem,
+  type ResultStore,
+  type StoreFileSystem
+} from '../../../src-main/engine/store'
 import { idOf, makeResult, makeResults, makeTempFolder } from './helpers'
 
 const opened: ResultStore[] = []
@@ -54,7 +61,9 @@ describe('result store on a full disk', () => {
     disk.setFull(true)
     const failed = store.write(makeResults('example', 5, 5))
     await expect(failed).rejects.toThrow(DiskFullError)
-    await expect(failed).rejects.toThrow(/^The disk is full: storing 5 results in .* failed \(ENOSPC\); free space and resume$/)
+    await expect(failed).rejects.toThrow(
+      /^The disk is full: storing 5 results in .* failed \(ENOSPC\); free space and resume$/
+    )
     expect(store.has('example', idOf(5))).toBe(false)
     expect(store.storedIds('example').size).toBe(5)
 
@@ -95,7 +104,10 @@ describe('result store on a full disk', () => {
     const disk = fillingFileSystem()
     const store = open(dir, { fileSystem: disk.fileSystem })
     disk.setFull(true)
-    const big = makeResult('example', 1, { resultJson: encodeToJson({ data: 'q'.repeat(1100 * 1024) }), scalarsJson: '{}' })
+    const big = makeResult('example', 1, {
+      resultJson: encodeToJson({ data: 'q'.repeat(1100 * 1024) }),
+      scalarsJson: '{}'
+    })
     await expect(store.write([big])).rejects.toThrow(DiskFullError)
     expect(fs.readdirSync(dir).filter((name) => name !== '.batchdesk')).toEqual([])
     disk.setFull(false)
@@ -117,7 +129,12 @@ describe('result store on a full disk', () => {
     failFsync = false
     await store.write(makeResults('example', 2, 4))
     expect([...store.storedIds('example').keys()].sort()).toEqual([0, 1, 4, 5].map(idOf).sort())
-    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.bdseg')).sort()).toEqual(['example_s000001.bdseg', 'example_s000002.bdseg'])
+    expect(
+      fs
+        .readdirSync(dir)
+        .filter((name) => name.endsWith('.bdseg'))
+        .sort()
+    ).toEqual(['example_s000001.bdseg', 'example_s000002.bdseg'])
   })
 
   it('uses the installed file system for stores opened after installFileSystem', async () => {

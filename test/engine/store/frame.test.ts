@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { declaredFrameLength, encodeFrame, identifyDamaged, readOneFrame, scanFrames } from '../../../src-main/engine/store/frame'
+import {
+  declaredFrameLength,
+  encodeFrame,
+  identifyDamaged,
+  readOneFrame,
+  scanFrames
+} from '../../../src-main/engine/store/frame'
 import { recordBody } from '../../../src-main/engine/store/record'
 import { idOf, makeResult } from './helpers'
 
@@ -37,7 +43,11 @@ describe('record frames', () => {
     const scan = scanFrames(Buffer.concat(frames), 0)
     expect(scan.frames).toHaveLength(2)
     expect(scan.damaged).toHaveLength(1)
-    expect(scan.damaged[0]).toMatchObject({ offset: frames[0].length, length: frames[1].length, reason: 'checksum mismatch' })
+    expect(scan.damaged[0]).toMatchObject({
+      offset: frames[0].length,
+      length: frames[1].length,
+      reason: 'checksum mismatch'
+    })
     expect(identifyDamaged(scan.damaged[0].bytes)).toEqual({ batch: 'example', id: idOf(1) })
   })
 
@@ -46,7 +56,11 @@ describe('record frames', () => {
     frames[1][2] = 0x78
     const scan = scanFrames(Buffer.concat(frames), 0)
     expect(scan.frames).toHaveLength(2)
-    expect(scan.damaged[0]).toMatchObject({ offset: frames[0].length, length: frames[1].length, reason: 'invalid frame header' })
+    expect(scan.damaged[0]).toMatchObject({
+      offset: frames[0].length,
+      length: frames[1].length,
+      reason: 'invalid frame header'
+    })
   })
 
   it.each([

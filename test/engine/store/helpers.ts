@@ -17,7 +17,11 @@ export function idOf(n: number): string {
 }
 
 /** A result of run `n` of `batch`, with parameters `{ A: n, B: [1, 2, 3] }` and result `{ val: n * 3 }`. */
-export function makeResult(batch: string, n: number, overrides: Partial<NewResult> & { result?: unknown } = {}): NewResult {
+export function makeResult(
+  batch: string,
+  n: number,
+  overrides: Partial<NewResult> & { result?: unknown } = {}
+): NewResult {
   const { result: value = { val: n * 3, label: `run ${n}` }, ...rest } = overrides
   return {
     batch,

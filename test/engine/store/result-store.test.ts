@@ -2,7 +2,13 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeToJson, scalarFields } from '../../../src-main/engine/store/codec'
-import { acquireStore, CorruptResultError, nodeFileSystem, type ResultStore, type StoreFileSystem } from '../../../src-main/engine/store'
+import {
+  acquireStore,
+  CorruptResultError,
+  nodeFileSystem,
+  type ResultStore,
+  type StoreFileSystem
+} from '../../../src-main/engine/store'
 import { idOf, makeResult, makeResults, makeTempFolder } from './helpers'
 
 const opened: ResultStore[] = []
@@ -24,7 +30,8 @@ afterEach(() => {
 })
 
 function removeIndex(dir: string): void {
-  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(dir, '.batchdesk', `index.sqlite${suffix}`), { force: true })
+  for (const suffix of ['', '-wal', '-shm'])
+    fs.rmSync(path.join(dir, '.batchdesk', `index.sqlite${suffix}`), { force: true })
 }
 
 /** Byte offset of the frame holding `id` in a segment file. */
@@ -44,16 +51,29 @@ function flipByte(file: string, position: number): void {
 }
 
 function segmentFiles(dir: string): string[] {
-  return fs.readdirSync(dir).filter((name) => name.endsWith('.bdseg')).sort()
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.bdseg'))
+    .sort()
 }
 
 describe('result store', () => {
   it('reads back many results exactly, codec values included', async () => {
     const dir = makeTempFolder()
     const store = open(dir)
-    const values = Array.from({ length: 2000 }, (_, n) => ({ val: n, odd: [NaN, -0, Infinity], when: new Date(n), data: new Float64Array([n, n / 3]) }))
+    const values = Array.from({ length: 2000 }, (_, n) => ({
+      val: n,
+      odd: [NaN, -0, Infinity],
+      when: new Date(n),
+      data: new Float64Array([n, n / 3])
+    }))
     await store.write(
-      values.map((value, n) => makeResult('example', n, { resultJson: encodeToJson(value), scalarsJson: JSON.stringify(scalarFields(value)) }))
+      values.map((value, n) =>
+        makeResult('example', n, {
+          resultJson: encodeToJson(value),
+          scalarsJson: JSON.stringify(scalarFields(value))
+        })
+      )
     )
     expect(store.storedIds('example').size).toBe(2000)
     for (const n of [0, 1, 999, 1999]) {
@@ -104,12 +124,20 @@ describe('result store', () => {
     const dir = makeTempFolder()
     const store = open(dir)
     const big = { samples: 'x'.repeat(1024 * 1024 + 10), val: 7 }
-    await store.write([makeResult('example', 1, { resultJson: encodeToJson(big), scalarsJson: JSON.stringify(scalarFields(big)) }), makeResult('example', 2)])
+    await store.write([
+      makeResult('example', 1, {
+        resultJson: encodeToJson(big),
+        scalarsJson: JSON.stringify(scalarFields(big))
+      }),
+      makeResult('example', 2)
+    ])
     const names = fs.readdirSync(dir)
     expect(names).toContain(`example_${idOf(1)}.bdr`)
     expect(names.filter((name) => name.endsWith('.tmp'))).toEqual([])
     expect(store.read('example', idOf(1))!.result).toStrictEqual(big)
-    expect(store.meta('example', idOf(1))!.file).toBe(path.join(fs.realpathSync(dir), `example_${idOf(1)}.bdr`))
+    expect(store.meta('example', idOf(1))!.file).toBe(
+      path.join(fs.realpathSync(dir), `example_${idOf(1)}.bdr`)
+    )
     expect(store.read('example', idOf(2))!.result).toStrictEqual({ val: 6, label: 'run 2' })
   })
 
@@ -123,7 +151,11 @@ describe('result store', () => {
     expect(store.storedIds('example').size).toBe(100)
     expect(store.batches()).toEqual(['example', 'other'])
     await store.write(makeResults('example', 10, 100))
-    expect(segmentFiles(dir)).toEqual(['example_s000001.bdseg', 'example_s000002.bdseg', 'other_s000001.bdseg'])
+    expect(segmentFiles(dir)).toEqual([
+      'example_s000001.bdseg',
+      'example_s000002.bdseg',
+      'other_s000001.bdseg'
+    ])
     expect(store.storedIds('example').size).toBe(110)
   })
 
@@ -141,9 +173,18 @@ describe('result store', () => {
     let store = open(dir)
     await store.write(makeResults('example', 300))
     await store.write([makeResult('example', 5, { codeHash: 'code-2', ended: 1_800_000_000_000 })])
-    await store.write([makeResult('example', 6, { origin: { pack: 'p.bdpack', author: 'Ada' } }), makeResult('other', 1)])
+    await store.write([
+      makeResult('example', 6, { origin: { pack: 'p.bdpack', author: 'Ada' } }),
+      makeResult('other', 1)
+    ])
     const big = { nested: { data: 'y'.repeat(1100 * 1024) }, n: 1 }
-    await store.write([makeResult('example', 7, { resultJson: encodeToJson(big), scalarsJson: JSON.stringify(scalarFields(big)), ended: 1_800_000_000_001 })])
+    await store.write([
+      makeResult('example', 7, {
+        resultJson: encodeToJson(big),
+        scalarsJson: JSON.stringify(scalarFields(big)),
+        ended: 1_800_000_000_001
+      })
+    ])
     const ids = new Map(store.storedIds('example'))
     const listed = store.listMeta('example')
     const batches = store.batches()
@@ -190,7 +231,10 @@ describe('result store', () => {
     store = open(other)
     await store.write(makeResults('example', 5, 5))
     close(store)
-    fs.appendFileSync(path.join(dir, 'example_s000001.bdseg'), fs.readFileSync(path.join(other, 'example_s000001.bdseg')))
+    fs.appendFileSync(
+      path.join(dir, 'example_s000001.bdseg'),
+      fs.readFileSync(path.join(other, 'example_s000001.bdseg'))
+    )
 
     store = open(dir)
     expect(store.storedIds('example').size).toBe(10)
@@ -220,7 +264,14 @@ describe('result store', () => {
     const report = await store.verify()
     expect(report.validRecords).toBe(2)
     expect(report.corrupt).toEqual([
-      { file: path.join(fs.realpathSync(dir), 'example_s000001.bdseg'), offset: start, length: end - start, batch: 'example', id: idOf(1), reason: 'checksum mismatch' }
+      {
+        file: path.join(fs.realpathSync(dir), 'example_s000001.bdseg'),
+        offset: start,
+        length: end - start,
+        batch: 'example',
+        id: idOf(1),
+        reason: 'checksum mismatch'
+      }
     ])
     expect(report.missing).toEqual([])
     expect(fs.statSync(segment).size).toBeGreaterThan(end)
@@ -232,7 +283,9 @@ describe('result store', () => {
     await store.write(makeResults('example', 3))
     const segment = path.join(dir, 'example_s000001.bdseg')
     flipByte(segment, frameOffsetOf(segment, idOf(2)) - 5)
-    expect(() => store.read('example', idOf(1))).toThrow(/example_s000001\.bdseg at byte \d+ is corrupt: checksum mismatch/)
+    expect(() => store.read('example', idOf(1))).toThrow(
+      /example_s000001\.bdseg at byte \d+ is corrupt: checksum mismatch/
+    )
     expect(store.storedIds('example').get(idOf(1))).toEqual({ codeHash: 'code-1', corrupt: true })
     expect(store.meta('example', idOf(1))!.corrupt).toBe(true)
     expect(store.read('example', idOf(0))).toBeDefined()
@@ -243,7 +296,9 @@ describe('result store', () => {
     const store = open(dir)
     await store.write([makeResult('example', 1)])
     await store.write([makeResult('example', 1, { codeHash: 'code-2', result: { val: 99 } })])
-    expect(new Map(store.storedIds('example'))).toEqual(new Map([[idOf(1), { codeHash: 'code-2', corrupt: false }]]))
+    expect(new Map(store.storedIds('example'))).toEqual(
+      new Map([[idOf(1), { codeHash: 'code-2', corrupt: false }]])
+    )
     expect(store.read('example', idOf(1))!.result).toEqual({ val: 99 })
     expect(store.listMeta('example')).toHaveLength(1)
   })
@@ -251,7 +306,9 @@ describe('result store', () => {
   it('maps every stored id of 10,000 to its code hash and corrupt flag', async () => {
     const dir = makeTempFolder()
     const store = open(dir)
-    const results = Array.from({ length: 10_000 }, (_, n) => makeResult('example', n, { codeHash: `code-${n % 3}` }))
+    const results = Array.from({ length: 10_000 }, (_, n) =>
+      makeResult('example', n, { codeHash: `code-${n % 3}` })
+    )
     await store.write(results)
     await store.write([makeResult('other', 1)])
     const segment = path.join(dir, 'example_s000001.bdseg')
@@ -263,7 +320,8 @@ describe('result store', () => {
     const iterated = [...ids]
     expect(new Set(iterated.map(([id]) => id)).size).toBe(10_000)
     for (const [id, info] of iterated) expect(ids.get(id)).toBe(info)
-    for (let n = 0; n < 10_000; n++) expect(ids.get(idOf(n))).toEqual({ codeHash: `code-${n % 3}`, corrupt: n === 10 })
+    for (let n = 0; n < 10_000; n++)
+      expect(ids.get(idOf(n))).toEqual({ codeHash: `code-${n % 3}`, corrupt: n === 10 })
     expect(ids.has(idOf(10_001))).toBe(false)
     expect([...ids.keys()]).toEqual(iterated.map(([id]) => id))
     expect(store.storedIds('nothing').size).toBe(0)
@@ -273,7 +331,10 @@ describe('result store', () => {
     const dir = makeTempFolder()
     let store = open(dir)
     const big = encodeToJson({ data: 'z'.repeat(1100 * 1024) })
-    await store.write([makeResult('example', 1, { resultJson: big, scalarsJson: '{}' }), makeResult('example', 2)])
+    await store.write([
+      makeResult('example', 1, { resultJson: big, scalarsJson: '{}' }),
+      makeResult('example', 2)
+    ])
     close(store)
     fs.writeFileSync(path.join(dir, `.example_${idOf(3)}.bdr.abc123.tmp`), 'half a write')
     fs.unlinkSync(path.join(dir, `example_${idOf(1)}.bdr`))
@@ -292,7 +353,13 @@ describe('result store', () => {
       { id: idOf(2), kind: 'timeout', message: 'too slow', at: 20 },
       { id: idOf(3), kind: 'crashed', message: 'SIGKILL', log: 'last words', at: 30 }
     ])
-    expect(store.failures('example').get(idOf(1))).toEqual({ id: idOf(1), kind: 'error', message: 'boom', stack: 'Error: boom', at: 10 })
+    expect(store.failures('example').get(idOf(1))).toEqual({
+      id: idOf(1),
+      kind: 'error',
+      message: 'boom',
+      stack: 'Error: boom',
+      at: 10
+    })
     store.clearFailures('example', [idOf(2)])
     await store.write([makeResult('example', 3)])
     expect([...store.failures('example').keys()]).toEqual([idOf(1)])
@@ -308,10 +375,12 @@ describe('result store', () => {
   it('rejects malformed results, naming the run and the field, and stores none of that call', async () => {
     const dir = makeTempFolder()
     const store = open(dir)
-    await expect(store.write([makeResult('example', 1), makeResult('example', 2, { id: 'short' })])).rejects.toThrow(
-      /run short of batch "example": id must be 40 lowercase hex characters/
+    await expect(
+      store.write([makeResult('example', 1), makeResult('example', 2, { id: 'short' })])
+    ).rejects.toThrow(/run short of batch "example": id must be 40 lowercase hex characters/)
+    await expect(store.write([makeResult('example', 1, { runtime: NaN })])).rejects.toThrow(
+      /runtime must be a finite number/
     )
-    await expect(store.write([makeResult('example', 1, { runtime: NaN })])).rejects.toThrow(/runtime must be a finite number/)
     expect(store.has('example', idOf(1))).toBe(false)
   })
 

@@ -46,7 +46,9 @@ describe('run index', () => {
     store = open(dir)
     expect(store.storedIds('example').size).toBe(50)
     expect(store.read('example', idOf(49))!.result).toEqual({ val: 147, label: 'run 49' })
-    expect(fs.readdirSync(path.join(dir, '.batchdesk')).filter((name) => name.startsWith('index.sqlite.broken-'))).toHaveLength(1)
+    expect(
+      fs.readdirSync(path.join(dir, '.batchdesk')).filter((name) => name.startsWith('index.sqlite.broken-'))
+    ).toHaveLength(1)
   })
 
   it('rebuilds an index whose pages are damaged, whether opening or a later query finds the damage', async () => {
@@ -63,7 +65,9 @@ describe('run index', () => {
     store = open(dir)
     expect(store.listMeta('example')).toHaveLength(3000)
     expect(store.storedIds('example').size).toBe(3000)
-    expect(fs.readdirSync(path.join(dir, '.batchdesk')).filter((name) => name.startsWith('index.sqlite.broken-'))).toHaveLength(1)
+    expect(
+      fs.readdirSync(path.join(dir, '.batchdesk')).filter((name) => name.startsWith('index.sqlite.broken-'))
+    ).toHaveLength(1)
   })
 
   it('sets aside an index written by a newer Batchdesk instead of misreading it', async () => {
@@ -77,7 +81,9 @@ describe('run index', () => {
 
     store = open(dir)
     expect(store.storedIds('example').size).toBe(5)
-    expect(fs.readdirSync(path.join(dir, '.batchdesk')).filter((name) => name.startsWith('index.sqlite.newer-'))).toHaveLength(1)
+    expect(
+      fs.readdirSync(path.join(dir, '.batchdesk')).filter((name) => name.startsWith('index.sqlite.newer-'))
+    ).toHaveLength(1)
   })
 
   it('lists batches in name order', async () => {
