@@ -17,7 +17,10 @@ import { isIndexDamaged, RunIndex, storedRunMetaOf } from './run-index'
 import type { StoredIdInfo } from './stored-ids'
 
 export interface AcquireStoreOptions extends ResultWriterOptions {
-  /** Open without the lock and without writing anything (an in-memory index is built by scanning). Default false. */
+  /**
+   * Open without the lock and without writing anything: an in-memory index is built by scanning the files
+   * (about 3 s per 100,000 results), a snapshot of them as they are now. Default false.
+   */
   readOnly?: boolean
   /** The file system to use; default the active one (see installFileSystem). */
   fileSystem?: StoreFileSystem
