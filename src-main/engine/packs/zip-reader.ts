@@ -101,7 +101,10 @@ export class PackZip {
       }
     } catch (error) {
       if (error instanceof EntryReadError) throw error
-      throw new EntryReadError(entry.name, (error as Error).message)
+      const message = (error as Error).message
+      // yauzl's own size check words it differently; one message for one problem.
+      if (/^too many bytes/.test(message)) throw new EntryReadError(entry.name, `more data than the ${entry.uncompressedSize} bytes it declares`)
+      throw new EntryReadError(entry.name, message)
     } finally {
       stream.destroy()
     }
