@@ -584,7 +584,7 @@ export class Batch implements RunHost {
             }
           }
           if (inlineTasks.length > 0 && !stopper.signal.aborted) {
-            const inline = new InProcessExecutor(this.#inlineClasses())
+            const inline = new InProcessExecutor(this.#inlineClasses(), { functions: this.#inlineFunctions() })
             try {
               await inline.execute(inlineTasks, { signal: stopper.signal, timeoutMs, onOutcomes, onStarted })
             } finally {
@@ -608,6 +608,17 @@ export class Batch implements RunHost {
   #inlineClasses(): Map<string, RunConstructor> {
     const map = new Map<string, RunConstructor>()
     for (const entry of this.#classes) if (!entry.info.ref && !entry.isResultRun) map.set(entry.info.codeHash, entry.ctor)
+    return map
+  }
+
+  /** Functions used as parameter values, by name: inline classes resolve `{ $fn }` against these. */
+  #inlineFunctions(): Map<string, Record<string, unknown>> {
+    const byName: Record<string, unknown> = {}
+    for (const column of this.#table.columns.values()) {
+      for (const value of column.values) if (typeof value === 'function' && value.name) byName[value.name] = value
+    }
+    const map = new Map<string, Record<string, unknown>>()
+    for (const entry of this.#classes) if (!entry.info.ref && !entry.isResultRun) map.set(entry.info.codeHash, byName)
     return map
   }
 

@@ -128,3 +128,23 @@ describe('the batchpy quickstart', () => {
     batch.close()
   })
 })
+
+describe('an inline run class with a function-valued parameter', () => {
+  it('resolves the functions passed in the design by name', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bd-inline-'))
+    function double(x: number) {
+      return 2 * x
+    }
+    class Apply extends Run {
+      run({ x = 1, f = double }) {
+        return { y: (f as (x: number) => number)(x) }
+      }
+    }
+    const batch = new Batch('inline', { path: dir })
+    batch.addFactorialRuns(Apply, { x: [1, 2], f: [double, Math.sqrt] })
+    const report = await batch.execute()
+    expect(report.failed).toBe(0)
+    expect(batch.runs.map((r) => r.result)).toEqual([{ y: 2 }, { y: 1 }, { y: 4 }, { y: Math.SQRT2 }])
+    batch.close()
+  })
+})

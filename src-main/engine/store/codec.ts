@@ -212,12 +212,19 @@ export function decodeFromJson(text: string): unknown {
   return decodeResult(JSON.parse(text))
 }
 
-/** The top-level fields of a plain-object result that are finite numbers, strings or booleans (for the index and table). */
+/** Longer strings are not scalar fields: they would bloat the index and the run table. */
+const MAX_SCALAR_STRING = 200
+
+/** The top-level fields of a plain-object result that are finite numbers, short strings or booleans (for the index and table). */
 export function scalarFields(result: unknown): Record<string, number | string | boolean> {
   const out: Record<string, number | string | boolean> = {}
   if (result === null || typeof result !== 'object' || Array.isArray(result) || ArrayBuffer.isView(result)) return out
   for (const [key, value] of Object.entries(result)) {
-    if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string' || typeof value === 'boolean') {
+    if (
+      (typeof value === 'number' && Number.isFinite(value)) ||
+      (typeof value === 'string' && value.length <= MAX_SCALAR_STRING) ||
+      typeof value === 'boolean'
+    ) {
       out[key] = value
     }
   }

@@ -18,7 +18,7 @@ export class StoredIds implements ReadonlyMap<string, StoredIdInfo> {
   readonly #ids: string
   readonly #codes: string
   readonly #infoOfCode: (code: number) => StoredIdInfo
-  #lookup: Map<string, StoredIdInfo> | undefined
+  #slots: Int32Array | undefined
 
   /**
    * @param ids the ids concatenated, 40 characters each.
@@ -37,11 +37,12 @@ export class StoredIds implements ReadonlyMap<string, StoredIdInfo> {
   }
 
   get(id: string): StoredIdInfo | undefined {
-    return this.#map().get(id)
+    const position = this.#find(id)
+    return position < 0 ? undefined : this.#infoOfCode(this.#codes.charCodeAt(position))
   }
 
   has(id: string): boolean {
-    return this.#map().has(id)
+    return this.#find(id) >= 0
   }
 
   forEach(
@@ -83,8 +84,42 @@ export class StoredIds implements ReadonlyMap<string, StoredIdInfo> {
     return iterator as unknown as MapIterator<[string, StoredIdInfo]>
   }
 
-  #map(): Map<string, StoredIdInfo> {
-    this.#lookup ??= new Map(this)
-    return this.#lookup
+  /**
+   * Position of an id, or -1. An open-addressing table of positions keyed by the id's first 8 hex digits
+   * (ids are SHA-1s, so those are already uniformly spread); a Map of a million strings would cost ~1 s to build.
+   */
+  #find(id: string): number {
+    if (id.length !== ID_LENGTH) return -1
+    const slots = (this.#slots ??= this.#buildSlots())
+    const mask = slots.length - 1
+    for (let slot = hashOf(id, 0) & mask; ; slot = (slot + 1) & mask) {
+      const position = slots[slot]
+      if (position < 0) return -1
+      if (this.#ids.startsWith(id, position * ID_LENGTH)) return position
+    }
   }
+
+  #buildSlots(): Int32Array {
+    const count = this.#codes.length
+    let capacity = 16
+    while (capacity < count * 2) capacity *= 2
+    const slots = new Int32Array(capacity).fill(-1)
+    const mask = capacity - 1
+    for (let position = 0; position < count; position++) {
+      let slot = hashOf(this.#ids, position * ID_LENGTH) & mask
+      while (slots[slot] >= 0) slot = (slot + 1) & mask
+      slots[slot] = position
+    }
+    return slots
+  }
+}
+
+/** The first 8 characters of an id as a number (hex digits; other characters still hash, just less evenly). */
+function hashOf(text: string, at: number): number {
+  let hash = 0
+  for (let i = at; i < at + 8; i++) {
+    const code = text.charCodeAt(i)
+    hash = (hash << 4) | (((code & 0x0f) + (code >> 6) * 9) & 0x0f)
+  }
+  return hash >>> 0
 }
