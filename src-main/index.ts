@@ -17,11 +17,12 @@ import {
   shell
 } from 'electron'
 import { AppService } from './api/app-service'
+import { localApi } from './api/local-api'
 import { handleAppRequest } from './app-protocol'
 import { bindContract, forwardEvents } from './ipc'
 import { menuTemplate, type MenuActions } from './menu'
 import { APP_SCHEME, appEntryUrl, isAppUrl, isExternalLink, mainWindowOptions } from './window'
-import type { BatchProgress, Result } from '../src-preload/contract'
+import type { BatchdeskApi, BatchProgress, Result } from '../src-preload/contract'
 
 /** Set by `electron-vite dev`: the renderer comes from the dev server. */
 const devServerUrl = process.env.ELECTRON_RENDERER_URL
@@ -122,12 +123,13 @@ function guardContents(contents: Electron.WebContents): void {
 }
 
 function refreshMenu(host: AppService): void {
+  const api = localApi(host)
   const actions: MenuActions = {
-    newProject: () => void newProject(host),
-    openProject: () => void openProjectFromDialog(host),
-    openRecent: (dir) => void openProjectAt(host, dir),
-    save: () => void report(host.call('projects.save', undefined), 'Could not save the project'),
-    importPack: () => void importPack(host)
+    newProject: () => void newProject(api),
+    openProject: () => void openProjectFromDialog(api),
+    openRecent: (dir) => void openProjectAt(api, dir),
+    save: () => void report(api.projects.save(), 'Could not save the project'),
+    importPack: () => void importPack(api)
   }
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(
@@ -150,24 +152,24 @@ async function pickFolder(title?: string): Promise<string | null> {
   return picked.canceled || picked.filePaths.length === 0 ? null : picked.filePaths[0]
 }
 
-async function newProject(host: AppService): Promise<void> {
+async function newProject(api: BatchdeskApi): Promise<void> {
   const dir = await pickFolder('Folder for the new project')
   if (!dir) return
   const empty = !existsSync(dir) || readdirSync(dir).filter((name) => !name.startsWith('.')).length === 0
   await report(
-    host.call(empty ? 'projects.create' : 'projects.createHere', { dir }),
+    empty ? api.projects.create({ dir }) : api.projects.createHere({ dir }),
     'Could not create the project'
   )
 }
 
-async function openProjectFromDialog(host: AppService): Promise<void> {
+async function openProjectFromDialog(api: BatchdeskApi): Promise<void> {
   const dir = await pickFolder('Open a project folder')
-  if (dir) await openProjectAt(host, dir)
+  if (dir) await openProjectAt(api, dir)
 }
 
-async function openProjectAt(host: AppService, dir: string): Promise<void> {
-  const opened = await report(host.call('projects.open', { dir }), 'Could not open the project')
-  if (!opened || (opened as { kind: string }).kind !== 'notAProject') return
+async function openProjectAt(api: BatchdeskApi, dir: string): Promise<void> {
+  const opened = await report(api.projects.open({ dir }), 'Could not open the project')
+  if (opened?.kind !== 'notAProject') return
   const answer = await dialog.showMessageBox({
     type: 'question',
     buttons: ['Create a project here', 'Cancel'],
@@ -176,11 +178,10 @@ async function openProjectAt(host: AppService, dir: string): Promise<void> {
     message: `${dir} is not a Batchdesk project yet.`,
     detail: 'Batchdesk can make it one: it adds a batchdesk.json file and leaves everything else as it is.'
   })
-  if (answer.response === 0)
-    await report(host.call('projects.createHere', { dir }), 'Could not create the project')
+  if (answer.response === 0) await report(api.projects.createHere({ dir }), 'Could not create the project')
 }
 
-async function importPack(host: AppService): Promise<void> {
+async function importPack(api: BatchdeskApi): Promise<void> {
   const options: Electron.OpenDialogOptions = {
     title: 'Import a result pack',
     properties: ['openFile'],
@@ -190,11 +191,11 @@ async function importPack(host: AppService): Promise<void> {
     ? await dialog.showOpenDialog(mainWindow, options)
     : await dialog.showOpenDialog(options)
   if (picked.canceled || picked.filePaths.length === 0) return
-  await report(host.call('packs.import', { file: picked.filePaths[0] }), 'Could not import the result pack')
+  await report(api.packs.import({ file: picked.filePaths[0] }), 'Could not import the result pack')
 }
 
 /** Shows a failed call's message in a dialog; resolves with the value of a successful one. */
-async function report(pending: Promise<Result<unknown>>, title: string): Promise<unknown> {
+async function report<T>(pending: Promise<Result<T>>, title: string): Promise<T | undefined> {
   const result = await pending
   if (result.ok) return result.value
   if (result.error.code !== 'CANCELLED') dialog.showErrorBox(title, result.error.message)

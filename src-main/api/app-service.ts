@@ -210,6 +210,11 @@ export class AppService implements ContractHost {
       )
     const plan = planCompute(projectBatch.batch, options)
     this.#paused.delete(batch)
+    if (plan.toCompute === 0) {
+      // Nothing to start; one final progress event lets a waiting UI settle.
+      this.emit('batchProgress', { ...idleProgress(batch), cached: projectBatch.batch.runs.length })
+      return { toCompute: 0 }
+    }
     const feed = this.feed(batch)
     const execution = new BatchExecution({
       project,
@@ -247,8 +252,14 @@ export class AppService implements ContractHost {
     return execution.progress
   }
 
+  /** Progress of every batch that is running or paused. */
   executionProgress(): BatchProgress[] {
-    return [...this.#executions.values()].map((execution) => execution.progress)
+    const running = [...this.#executions.values()].map((execution) => execution.progress)
+    const paused = [...this.#paused].map((batch): BatchProgress => ({
+      ...idleProgress(batch),
+      state: 'paused'
+    }))
+    return [...running, ...paused]
   }
 
   #executionEnded(
@@ -274,5 +285,21 @@ export class AppService implements ContractHost {
   async dispose(): Promise<void> {
     await this.closeProject()
     this.#sinks.clear()
+  }
+}
+
+/** Progress of a batch with no execution. */
+export function idleProgress(batch: string): BatchProgress {
+  return {
+    batch,
+    state: 'idle',
+    done: 0,
+    total: 0,
+    computed: 0,
+    failed: 0,
+    cached: 0,
+    runsPerSecond: 0,
+    etaSeconds: null,
+    elapsedSeconds: 0
   }
 }

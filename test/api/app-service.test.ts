@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ProjectSummary, RunDetails, RunPage } from '../../src-preload/contract'
 import type { AppService } from '../../src-main/api/app-service'
+import { localApi } from '../../src-main/api/local-api'
 import { collectEvents, createService, executeAndWait, openQuickstart, valueOf } from './helpers'
 
 describe('AppService over the quickstart example', () => {
@@ -12,7 +12,7 @@ describe('AppService over the quickstart example', () => {
   it('creates the example project and shows its 62 pending runs', async () => {
     service = createService()
     const dir = await openQuickstart(service)
-    const project = valueOf(await service.call('projects.current', undefined)) as ProjectSummary
+    const project = valueOf(await localApi(service).projects.current())!
     expect(project.dir).toBe(dir)
     expect(project.batches).toHaveLength(1)
     expect(project.batches[0]).toMatchObject({
@@ -23,7 +23,7 @@ describe('AppService over the quickstart example', () => {
       state: 'idle'
     })
     expect(project.batches[0].counts.pending).toBe(62)
-    expect(valueOf(await service.call('projects.recent', undefined))).toMatchObject([{ dir }])
+    expect(valueOf(await localApi(service).projects.recent())).toMatchObject([{ dir }])
   })
 
   it('computes a batch in the background and pushes batched status changes', async () => {
@@ -42,8 +42,8 @@ describe('AppService over the quickstart example', () => {
     expect(new Set(doneIndices).size).toBe(62)
 
     const page = valueOf(
-      await service.call('runs.list', { batch: 'example', conditions: ['A>=3', 'operator=min'] })
-    ) as RunPage
+      await localApi(service).runs.list({ batch: 'example', conditions: ['A>=3', 'operator=min'] })
+    )
     // 3 values of A × 3 of B in the factorial design, and the run added later (A = 8).
     expect(page.total).toBe(10)
     expect(page.columns).toEqual({ parameters: ['A', 'B', 'operator'], results: ['val'] })
@@ -58,19 +58,18 @@ describe('AppService over the quickstart example', () => {
     service = createService()
     const dir = await openQuickstart(service)
     await executeAndWait(service, 'example')
-    valueOf(await service.call('projects.close', undefined))
-    const reopened = valueOf(await service.call('projects.open', { dir }))
-    expect(reopened).toMatchObject({ kind: 'opened' })
-    const counts = (reopened as { project: ProjectSummary }).project.batches[0].counts
-    expect(counts.cached + counts.done).toBe(62)
-    expect(valueOf(await service.call('batches.execute', { batch: 'example' }))).toEqual({ toCompute: 0 })
+    valueOf(await localApi(service).projects.close())
+    const reopened = valueOf(await localApi(service).projects.open({ dir }))
+    if (reopened.kind !== 'opened') throw new Error(`expected the project to open, got ${reopened.kind}`)
+    expect(reopened.project.batches[0].counts).toMatchObject({ cached: 62, pending: 0 })
+    expect(valueOf(await localApi(service).batches.execute({ batch: 'example' }))).toEqual({ toCompute: 0 })
   })
 
   it('gives run details with the result, the log and the file', async () => {
     service = createService()
     await openQuickstart(service)
     await executeAndWait(service, 'example')
-    const details = valueOf(await service.call('runs.details', { batch: 'example', index: 0 })) as RunDetails
+    const details = valueOf(await localApi(service).runs.details({ batch: 'example', index: 0 }))
     expect(details).toMatchObject({
       index: 0,
       status: 'done',
@@ -87,13 +86,13 @@ describe('AppService over the quickstart example', () => {
     await openQuickstart(service)
     await executeAndWait(service, 'example')
     const page = valueOf(
-      await service.call('runs.list', {
+      await localApi(service).runs.list({
         batch: 'example',
         sort: { field: { kind: 'result', name: 'val' }, direction: 'desc' },
         offset: 0,
         limit: 3
       })
-    ) as RunPage
+    )
     expect(page.total).toBe(62)
     const values = page.rows.map((row) => row.results.val as number)
     expect(values).toEqual([...values].sort((a, b) => b - a))
@@ -103,7 +102,7 @@ describe('AppService over the quickstart example', () => {
 
   it('answers NOT_FOUND for calls that need a project when none is open', async () => {
     service = createService()
-    const result = await service.call('runs.list', { batch: 'example' })
+    const result = await localApi(service).runs.list({ batch: 'example' })
     expect(result).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
   })
 })

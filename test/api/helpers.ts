@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { AppService, type AppHooks } from '../../src-main/api/app-service'
+import { localApi } from '../../src-main/api/local-api'
 import type { ContractEvents, EventName, Result } from '../../src-preload/contract'
 
 /** A fresh temporary folder. */
@@ -48,7 +49,7 @@ export function valueOf<T>(result: Result<T>): T {
 /** Creates the quickstart example in a temp folder and opens it. */
 export async function openQuickstart(service: AppService): Promise<string> {
   const dir = path.join(tempDir('bd-project-'), 'quickstart')
-  valueOf(await service.call('projects.create', { dir, example: 'quickstart' }))
+  valueOf(await localApi(service).projects.create({ dir, example: 'quickstart' }))
   return dir
 }
 
@@ -63,6 +64,6 @@ export async function executeAndWait(
     'batchProgress',
     (p) => p.batch === batch && (p.state === 'idle' || p.state === 'paused')
   )
-  const started = valueOf(await service.call('batches.execute', { batch, ...options }))
+  const started = valueOf(await localApi(service).batches.execute({ batch, ...options }))
   return { started, progress: await ended }
 }

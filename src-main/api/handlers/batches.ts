@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
-import type { BatchProgress } from '../../../src-preload/contract'
 import type { AppService } from '../app-service'
 import type { DomainHandlers } from '../dispatch'
 import { ApiFailure } from '../errors'
@@ -80,30 +79,7 @@ export function batchHandlers(app: AppService): DomainHandlers<'batches'> {
     pause: ({ batch }) => app.stopExecution(batch, 'pause'),
     resume: ({ batch }) => app.startExecution(batch),
 
-    status: () => {
-      const project = app.project
-      if (!project) return []
-      const running = app.executionProgress()
-      const paused = project.batches
-        .filter((b) => app.batchState(b.name) === 'paused')
-        .map((b): BatchProgress => ({ ...idleProgress(b.name), state: 'paused' }))
-      return [...running, ...paused]
-    }
-  }
-}
-
-function idleProgress(batch: string): BatchProgress {
-  return {
-    batch,
-    state: 'idle',
-    done: 0,
-    total: 0,
-    computed: 0,
-    failed: 0,
-    cached: 0,
-    runsPerSecond: 0,
-    etaSeconds: null,
-    elapsedSeconds: 0
+    status: () => (app.project ? app.executionProgress() : [])
   }
 }
 
