@@ -21,6 +21,8 @@ import { localApi } from './api/local-api'
 import { handleAppRequest } from './app-protocol'
 import { bindContract, forwardEvents } from './ipc'
 import { menuTemplate, type MenuActions } from './menu'
+import { electronSqliteBinding, SQLITE_BINDING_ENV } from './native-binding'
+import { packageRoot } from './engine/package-root'
 import { APP_SCHEME, appEntryUrl, isAppUrl, isExternalLink, mainWindowOptions } from './window'
 import type { BatchdeskApi, BatchProgress, Result } from '../src-preload/contract'
 
@@ -28,6 +30,10 @@ import type { BatchdeskApi, BatchProgress, Result } from '../src-preload/contrac
 const devServerUrl = process.env.ELECTRON_RENDERER_URL
 /** Batches that ran at least this long get an OS notification when they end (if the window is not focused). */
 const NOTIFY_AFTER_SECONDS = 30
+
+// Before anything opens SQLite: the addon built for Electron's ABI (scripts/electron-native.mjs), if any.
+const sqliteBinding = electronSqliteBinding(packageRoot(), process.versions)
+if (sqliteBinding) process.env[SQLITE_BINDING_ENV] = sqliteBinding
 
 let mainWindow: BrowserWindow | undefined
 let service: AppService | undefined
