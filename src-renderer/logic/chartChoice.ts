@@ -4,7 +4,8 @@
  * more as small multiples or parallel coordinates; a scatter of two fields and a runtime histogram always work.
  */
 
-export type ChartKind = 'line' | 'lines' | 'heatmap' | 'small-multiples' | 'parallel' | 'scatter' | 'curves' | 'histogram'
+export type ChartKind =
+  'line' | 'lines' | 'heatmap' | 'small-multiples' | 'parallel' | 'scatter' | 'curves' | 'histogram'
 
 export type CellValue = number | string | null
 
@@ -48,7 +49,8 @@ export function sweepShape(parameters: { name: string; values: readonly CellValu
   for (const column of parameters) {
     runs = Math.max(runs, column.values.length)
     const values = distinctValues(column.values)
-    if (values.length > 1) swept.push({ name: column.name, values, numeric: values.every((v) => typeof v === 'number') })
+    if (values.length > 1)
+      swept.push({ name: column.name, values, numeric: values.every((v) => typeof v === 'number') })
     else fixed.push({ name: column.name, value: values[0] ?? null })
   }
   return { swept, fixed, runs }
@@ -93,15 +95,30 @@ const LABELS: Record<ChartKind, string> = {
 /** Every chart with whether it fits this shape, for the chart-type picker. */
 export function chartChoices(shape: SweepShape, options: { arrayFields?: number } = {}): ChartChoice[] {
   const n = shape.swept.length
-  const need = (min: number, what: string) => (n >= min ? undefined : `needs ${what}; ${n === 0 ? 'no parameter varies' : `only ${n} varies`} among these runs`)
+  const need = (min: number, what: string) =>
+    n >= min
+      ? undefined
+      : `needs ${what}; ${n === 0 ? 'no parameter varies' : `only ${n} varies`} among these runs`
   return [
     { kind: 'line', label: LABELS.line, unavailable: need(1, 'one parameter that varies') },
     { kind: 'lines', label: LABELS.lines, unavailable: need(2, 'two parameters that vary') },
     { kind: 'heatmap', label: LABELS.heatmap, unavailable: need(2, 'two parameters that vary') },
-    { kind: 'small-multiples', label: LABELS['small-multiples'], unavailable: need(3, 'three parameters that vary') ?? (panelCount(shape) > 48 ? `${panelCount(shape)} panels are too many; fix a parameter with a filter` : undefined) },
+    {
+      kind: 'small-multiples',
+      label: LABELS['small-multiples'],
+      unavailable:
+        need(3, 'three parameters that vary') ??
+        (panelCount(shape) > 48
+          ? `${panelCount(shape)} panels are too many; fix a parameter with a filter`
+          : undefined)
+    },
     { kind: 'parallel', label: LABELS.parallel, unavailable: need(2, 'two parameters that vary') },
     { kind: 'scatter', label: LABELS.scatter },
-    { kind: 'curves', label: LABELS.curves, unavailable: options.arrayFields === 0 ? 'the results have no array fields' : undefined },
+    {
+      kind: 'curves',
+      label: LABELS.curves,
+      unavailable: options.arrayFields === 0 ? 'the results have no array fields' : undefined
+    },
     { kind: 'histogram', label: LABELS.histogram }
   ]
 }

@@ -29,7 +29,18 @@ export const LIGHT_PALETTE: ChartPalette = {
   split: '#e4e7eb',
   background: '#ffffff',
   accent: '#2563eb',
-  series: ['#2563eb', '#0f9d8a', '#d97706', '#9333ea', '#dc2626', '#0891b2', '#65a30d', '#db2777', '#4b5563', '#7c3aed'],
+  series: [
+    '#2563eb',
+    '#0f9d8a',
+    '#d97706',
+    '#9333ea',
+    '#dc2626',
+    '#0891b2',
+    '#65a30d',
+    '#db2777',
+    '#4b5563',
+    '#7c3aed'
+  ],
   ramp: ['#eff6ff', '#93c5fd', '#3b82f6', '#1e3a8a']
 }
 
@@ -38,9 +49,20 @@ export const DARK_PALETTE: ChartPalette = {
   subtext: '#a0aec0',
   axis: '#4a5568',
   split: '#2d3748',
-  background: '#1a202c',
+  background: '#1a1d23',
   accent: '#60a5fa',
-  series: ['#60a5fa', '#34d399', '#fbbf24', '#c084fc', '#f87171', '#22d3ee', '#a3e635', '#f472b6', '#9ca3af', '#a78bfa'],
+  series: [
+    '#60a5fa',
+    '#34d399',
+    '#fbbf24',
+    '#c084fc',
+    '#f87171',
+    '#22d3ee',
+    '#a3e635',
+    '#f472b6',
+    '#9ca3af',
+    '#a78bfa'
+  ],
   ramp: ['#1e293b', '#1e40af', '#3b82f6', '#bfdbfe']
 }
 
@@ -105,13 +127,21 @@ function groupKey(groups: Column[], row: number): string {
 function groupRows(groups: Column[], rows: number): Map<string, number[]> {
   const order = new Map<string, number[]>()
   if (groups.length === 0) {
-    order.set('', Array.from({ length: rows }, (_, i) => i))
+    order.set(
+      '',
+      Array.from({ length: rows }, (_, i) => i)
+    )
     return order
   }
   // Sort keys by the distinct-value order of each group column, so legends read 1, 2, 10 and not 1, 10, 2.
   const ranks = groups.map((g) => new Map(distinctValues(g.values).map((v, i) => [v, i])))
   const keyed: { key: string; rank: number[]; row: number }[] = []
-  for (let row = 0; row < rows; row++) keyed.push({ key: groupKey(groups, row), rank: groups.map((g, i) => ranks[i].get(g.values[row]) ?? 0), row })
+  for (let row = 0; row < rows; row++)
+    keyed.push({
+      key: groupKey(groups, row),
+      rank: groups.map((g, i) => ranks[i].get(g.values[row]) ?? 0),
+      row
+    })
   keyed.sort((a, b) => {
     for (let i = 0; i < a.rank.length; i++) if (a.rank[i] !== b.rank[i]) return a.rank[i] - b.rank[i]
     return 0
@@ -143,7 +173,10 @@ export function lineOption(input: LineInput): BuiltChart {
   const categories = numericX ? undefined : distinctValues(x.values).map(label)
   const categoryIndex = categories ? new Map(categories.map((c, i) => [c, i])) : undefined
   const grouped = groupRows(groups, indices.length)
-  if (grouped.size > MAX_SERIES) notes.push(`Showing ${MAX_SERIES} of ${grouped.size} lines; add a filter such as ${groups[0]?.name ?? 'a parameter'} = … to see the others.`)
+  if (grouped.size > MAX_SERIES)
+    notes.push(
+      `Showing ${MAX_SERIES} of ${grouped.size} lines; add a filter such as ${groups[0]?.name ?? 'a parameter'} = … to see the others.`
+    )
   const series: NonNullable<EChartsOption['series']> = []
   let points = 0
   let missing = 0
@@ -156,7 +189,11 @@ export function lineOption(input: LineInput): BuiltChart {
         missing++
         continue
       }
-      data.push([categoryIndex ? (categoryIndex.get(xValue as string) as number) : (xValue as number), yValue, indices[row]])
+      data.push([
+        categoryIndex ? (categoryIndex.get(xValue as string) as number) : (xValue as number),
+        yValue,
+        indices[row]
+      ])
     }
     data.sort((a, b) => (a[0] as number) - (b[0] as number))
     points += data.length
@@ -176,16 +213,28 @@ export function lineOption(input: LineInput): BuiltChart {
     } as never)
   }
   series.push(selectionSeries(input.selected, series, palette))
-  if (missing > 0) notes.push(`${missing.toLocaleString('en-US')} run${missing > 1 ? 's have' : ' has'} no numeric ${y.name} yet (not run, failed, or not a number) and ${missing > 1 ? 'are' : 'is'} left out.`)
+  if (missing > 0)
+    notes.push(
+      `${missing.toLocaleString('en-US')} run${missing > 1 ? 's have' : ' has'} no numeric ${y.name} yet (not run, failed, or not a number) and ${missing > 1 ? 'are' : 'is'} left out.`
+    )
   return {
     empty: points === 0,
-    notes: points === 0 ? [`No run has a numeric value for ${y.name} yet. Run the batch, or pick another result field.`] : notes,
+    notes:
+      points === 0
+        ? [`No run has a numeric value for ${y.name} yet. Run the batch, or pick another result field.`]
+        : notes,
     option: {
       ...baseOption(palette),
       grid: { left: 64, right: grouped.size > 1 ? 180 : 24, top: 24, bottom: 56 },
-      legend: grouped.size > 1 ? { type: 'scroll', orient: 'vertical', right: 8, top: 24, textStyle: { color: palette.subtext } } : { show: false },
+      legend:
+        grouped.size > 1
+          ? { type: 'scroll', orient: 'vertical', right: 8, top: 24, textStyle: { color: palette.subtext } }
+          : { show: false },
       tooltip: { trigger: 'axis', confine: true, axisPointer: { type: 'line' } },
-      xAxis: axisStyle(palette, x.name, categories ? 'category' : input.logX ? 'log' : 'value', categories),
+      xAxis: {
+        ...axisStyle(palette, x.name, categories ? 'category' : input.logX ? 'log' : 'value', categories),
+        minInterval: !categories && x.values.every((v) => v === null || Number.isInteger(v)) ? 1 : undefined
+      },
       yAxis: axisStyle(palette, y.name, 'value'),
       dataZoom: [{ type: 'inside', xAxisIndex: 0 }],
       series
@@ -194,7 +243,11 @@ export function lineOption(input: LineInput): BuiltChart {
 }
 
 /** The selected runs drawn again on top in the accent colour, so table and chart show one selection. */
-function selectionSeries(selected: ReadonlySet<number>, series: NonNullable<EChartsOption['series']>, palette: ChartPalette): never {
+function selectionSeries(
+  selected: ReadonlySet<number>,
+  series: NonNullable<EChartsOption['series']>,
+  palette: ChartPalette
+): never {
   const points: unknown[] = []
   if (selected.size > 0) {
     for (const s of series as { data?: unknown[] }[]) {
@@ -254,8 +307,14 @@ export function heatmapOption(input: HeatmapInput): BuiltChart {
     data.push([Math.floor(key / ys.length), key % ys.length, roundFloat(mean), cell.index])
   }
   const notes: string[] = []
-  if (averaged > 0) notes.push(`${averaged} cell${averaged > 1 ? 's hold' : ' holds'} several runs (other parameters vary) and show${averaged > 1 ? '' : 's'} their mean; fix the others with filter chips to see single runs.`)
-  if (data.length === 0) notes.push(`No run has a numeric value for ${value.name} yet. Run the batch, or pick another result field.`)
+  if (averaged > 0)
+    notes.push(
+      `${averaged} cell${averaged > 1 ? 's hold' : ' holds'} several runs (other parameters vary) and show${averaged > 1 ? '' : 's'} their mean; fix the others with filter chips to see single runs.`
+    )
+  if (data.length === 0)
+    notes.push(
+      `No run has a numeric value for ${value.name} yet. Run the batch, or pick another result field.`
+    )
   return {
     empty: data.length === 0,
     notes,
@@ -323,13 +382,21 @@ export function scatterOption(input: ScatterInput): BuiltChart {
   series.push(selectionSeries(input.selected, series, palette))
   return {
     empty: data.length === 0,
-    notes: data.length === 0 ? [`No run has numbers for both ${x.name} and ${y.name}. Pick two numeric fields, or run the batch first.`] : [],
+    notes:
+      data.length === 0
+        ? [
+            `No run has numbers for both ${x.name} and ${y.name}. Pick two numeric fields, or run the batch first.`
+          ]
+        : [],
     option: {
       ...baseOption(palette),
       grid: { left: 64, right: 24, top: 24, bottom: 56 },
       xAxis: axisStyle(palette, x.name, 'value'),
       yAxis: axisStyle(palette, y.name, 'value'),
-      dataZoom: [{ type: 'inside', xAxisIndex: 0 }, { type: 'inside', yAxisIndex: 0 }],
+      dataZoom: [
+        { type: 'inside', xAxisIndex: 0 },
+        { type: 'inside', yAxisIndex: 0 }
+      ],
       series
     }
   }
@@ -348,7 +415,13 @@ export function parallelOption(input: ParallelInput): BuiltChart {
   const { dimensions, indices, palette } = input
   const axes = dimensions.map((dim, i) => {
     const numeric = dim.values.every((v) => v === null || typeof v === 'number')
-    return { dim: i, name: dim.name, type: numeric ? ('value' as const) : ('category' as const), data: numeric ? undefined : distinctValues(dim.values).map(label), scale: true }
+    return {
+      dim: i,
+      name: dim.name,
+      type: numeric ? ('value' as const) : ('category' as const),
+      data: numeric ? undefined : distinctValues(dim.values).map(label),
+      scale: true
+    }
   })
   const data: (number | string)[][] = []
   for (let row = 0; row < indices.length; row++) {
@@ -374,12 +447,42 @@ export function parallelOption(input: ParallelInput): BuiltChart {
     notes: data.length === 0 ? ['No run has values for every axis yet. Run the batch first.'] : [],
     option: {
       ...baseOption(palette),
-      parallel: { left: 64, right: 96, top: 48, bottom: 32, parallelAxisDefault: { nameTextStyle: { color: palette.text, fontWeight: 600 }, axisLine: { lineStyle: { color: palette.axis } }, axisLabel: { color: palette.subtext } } },
+      parallel: {
+        left: 64,
+        right: 96,
+        top: 48,
+        bottom: 32,
+        parallelAxisDefault: {
+          nameTextStyle: { color: palette.text, fontWeight: 600 },
+          axisLine: { lineStyle: { color: palette.axis } },
+          axisLabel: { color: palette.subtext }
+        }
+      },
       parallelAxis: axes,
       visualMap: colorValues.length
-        ? { dimension: colorBy, min: Math.min(...colorValues), max: Math.max(...colorValues) === Math.min(...colorValues) ? Math.min(...colorValues) + 1 : Math.max(...colorValues), right: 8, top: 'middle', calculable: true, inRange: { color: palette.ramp.slice(1) }, textStyle: { color: palette.subtext } }
+        ? {
+            dimension: colorBy,
+            min: Math.min(...colorValues),
+            max:
+              Math.max(...colorValues) === Math.min(...colorValues)
+                ? Math.min(...colorValues) + 1
+                : Math.max(...colorValues),
+            right: 8,
+            top: 'middle',
+            calculable: true,
+            inRange: { color: palette.ramp.slice(1) },
+            textStyle: { color: palette.subtext }
+          }
         : undefined,
-      series: [{ type: 'parallel', data, lineStyle: { width: 1, opacity: data.length > 2000 ? 0.15 : 0.5 }, progressive: 1000, smooth: false } as never]
+      series: [
+        {
+          type: 'parallel',
+          data,
+          lineStyle: { width: 1, opacity: data.length > 2000 ? 0.15 : 0.5 },
+          progressive: 1000,
+          smooth: false
+        } as never
+      ]
     }
   }
 }
@@ -421,10 +524,30 @@ export function smallMultiplesOption(input: SmallMultiplesInput): BuiltChart {
     const row = Math.floor(p / columns)
     const left = (col / columns) * 100
     const top = (row / rowsOfPanels) * 100
-    grids.push({ left: `${left + 4}%`, top: `${top + 6}%`, width: `${100 / columns - 6}%`, height: `${100 / rowsOfPanels - 13}%`, containLabel: false })
-    titles.push({ text: key, left: `${left + 4}%`, top: `${top + 0.5}%`, textStyle: { fontSize: 11, fontWeight: 500, color: palette.subtext } })
-    xAxes.push({ ...axisStyle(palette, '', categories ? 'category' : 'value', categories), gridIndex: p, nameGap: 0, axisLabel: { color: palette.subtext, fontSize: 10, hideOverlap: true } })
-    yAxes.push({ ...axisStyle(palette, '', 'value'), gridIndex: p, axisLabel: { color: palette.subtext, fontSize: 10, hideOverlap: true } })
+    grids.push({
+      left: `${left + 4}%`,
+      top: `${top + 6}%`,
+      width: `${100 / columns - 6}%`,
+      height: `${100 / rowsOfPanels - 13}%`,
+      containLabel: false
+    })
+    titles.push({
+      text: key,
+      left: `${left + 4}%`,
+      top: `${top + 0.5}%`,
+      textStyle: { fontSize: 11, fontWeight: 500, color: palette.subtext }
+    })
+    xAxes.push({
+      ...axisStyle(palette, '', categories ? 'category' : 'value', categories),
+      gridIndex: p,
+      nameGap: 0,
+      axisLabel: { color: palette.subtext, fontSize: 10, hideOverlap: true }
+    })
+    yAxes.push({
+      ...axisStyle(palette, '', 'value'),
+      gridIndex: p,
+      axisLabel: { color: palette.subtext, fontSize: 10, hideOverlap: true }
+    })
     const rows = byPanel.get(key) as number[]
     for (const [l, lineValue] of lineValues.entries()) {
       const data: [number, number, number][] = []
@@ -438,20 +561,44 @@ export function smallMultiplesOption(input: SmallMultiplesInput): BuiltChart {
         data.push([xv, yv, indices[r]])
       }
       data.sort((a, b) => a[0] - b[0])
-      series.push({ type: 'line', name: input.line ? `${input.line.name} = ${label(lineValue)}` : y.name, xAxisIndex: p, yAxisIndex: p, data, showSymbol: data.length <= 30, symbolSize: 4, sampling: 'lttb', color: palette.series[l % palette.series.length] })
+      series.push({
+        type: 'line',
+        name: input.line ? `${input.line.name} = ${label(lineValue)}` : y.name,
+        xAxisIndex: p,
+        yAxisIndex: p,
+        data,
+        showSymbol: data.length <= 30,
+        symbolSize: 4,
+        sampling: 'lttb',
+        color: palette.series[l % palette.series.length]
+      })
     }
   }
-  if (Number.isFinite(yMin)) for (const axis of yAxes as { min?: number; max?: number }[]) Object.assign(axis, { min: yMin, max: yMax, scale: false })
+  if (Number.isFinite(yMin))
+    for (const axis of yAxes as { min?: number; max?: number }[])
+      Object.assign(axis, { min: yMin, max: yMax, scale: false })
   const notes: string[] = []
-  if (byPanel.size > keys.length) notes.push(`Showing ${keys.length} of ${byPanel.size} panels; add a filter chip to fix a parameter.`)
-  notes.push(`Panels: ${panels.map((c) => c.name).join(' × ')}; x: ${x.name}${input.line ? `; lines: ${input.line.name}` : ''}; y: ${y.name} (same scale in every panel).`)
+  if (byPanel.size > keys.length)
+    notes.push(`Showing ${keys.length} of ${byPanel.size} panels; add a filter chip to fix a parameter.`)
+  notes.push(
+    `Panels: ${panels.map((c) => c.name).join(' × ')}; x: ${x.name}${input.line ? `; lines: ${input.line.name}` : ''}; y: ${y.name} (same scale in every panel).`
+  )
   return {
     empty: !Number.isFinite(yMin),
-    notes: Number.isFinite(yMin) ? notes : [`No run has a numeric value for ${y.name} yet. Run the batch, or pick another result field.`],
+    notes: Number.isFinite(yMin)
+      ? notes
+      : [`No run has a numeric value for ${y.name} yet. Run the batch, or pick another result field.`],
     option: {
       ...baseOption(palette),
       tooltip: { trigger: 'item', confine: true },
-      legend: input.line ? { type: 'scroll', bottom: 0, textStyle: { color: palette.subtext }, data: lineValues.map((v) => `${input.line!.name} = ${label(v)}`) } : { show: false },
+      legend: input.line
+        ? {
+            type: 'scroll',
+            bottom: 0,
+            textStyle: { color: palette.subtext },
+            data: lineValues.map((v) => `${input.line!.name} = ${label(v)}`)
+          }
+        : { show: false },
       title: titles as never,
       grid: grids as never,
       xAxis: xAxes as never,
@@ -472,15 +619,30 @@ export function curvesOption(input: CurvesInput): BuiltChart {
   const drawn = input.series.filter((s) => s.values && s.values.length > 0)
   const notes: string[] = []
   const missing = input.series.length - drawn.length
-  if (missing > 0) notes.push(`${missing} selected run${missing > 1 ? 's have' : ' has'} no array ${input.field} (not done yet, or the field is not an array).`)
-  if (input.series.length === 0) notes.push(`Select runs in the table (or click points) to draw their ${input.field} curves; up to 50 at once.`)
+  if (missing > 0)
+    notes.push(
+      `${missing} selected run${missing > 1 ? 's have' : ' has'} no array ${input.field} (not done yet, or the field is not an array).`
+    )
+  if (input.series.length === 0)
+    notes.push(
+      `Select runs in the table (or click points) to draw their ${input.field} curves; up to 50 at once.`
+    )
   return {
     empty: drawn.length === 0,
     notes,
     option: {
       ...baseOption(input.palette),
       grid: { left: 64, right: drawn.length > 1 ? 200 : 24, top: 24, bottom: 56 },
-      legend: drawn.length > 1 ? { type: 'scroll', orient: 'vertical', right: 8, top: 24, textStyle: { color: input.palette.subtext } } : { show: false },
+      legend:
+        drawn.length > 1
+          ? {
+              type: 'scroll',
+              orient: 'vertical',
+              right: 8,
+              top: 24,
+              textStyle: { color: input.palette.subtext }
+            }
+          : { show: false },
       tooltip: { trigger: 'axis', confine: true },
       xAxis: axisStyle(input.palette, `position in ${input.field}`, 'value'),
       yAxis: axisStyle(input.palette, input.field, 'value'),
@@ -488,7 +650,15 @@ export function curvesOption(input: CurvesInput): BuiltChart {
       series: drawn.map((s) => {
         const values = s.values as number[]
         const large = values.length > LARGE_THRESHOLD
-        return { type: 'line', name: s.label, data: values.map((v, i) => [i, v]), showSymbol: false, sampling: 'lttb', large, progressive: large ? 5000 : 0 } as never
+        return {
+          type: 'line',
+          name: s.label,
+          data: values.map((v, i) => [i, v]),
+          showSymbol: false,
+          sampling: 'lttb',
+          large,
+          progressive: large ? 5000 : 0
+        } as never
       })
     }
   }
@@ -505,7 +675,8 @@ export function histogramBins(values: readonly number[]): { start: number; width
     if (v > max) max = v
   }
   const bins = Math.max(10, Math.min(60, Math.round(Math.sqrt(finite.length))))
-  if (max === min) return { start: min, width: min === 0 ? 1 : Math.abs(min) / 10 || 1, counts: [finite.length] }
+  if (max === min)
+    return { start: min, width: min === 0 ? 1 : Math.abs(min) / 10 || 1, counts: [finite.length] }
   const rough = (max - min) / bins
   const magnitude = 10 ** Math.floor(Math.log10(rough))
   const width = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((w) => w >= rough) ?? rough
@@ -520,14 +691,26 @@ export function histogramBins(values: readonly number[]): { start: number; width
 /** How long runs take: a histogram of runtimes in seconds. */
 export function histogramOption(values: readonly number[], palette: ChartPalette, unit = 's'): BuiltChart {
   const { start, width, counts } = histogramBins(values)
-  const data = counts.map((count, i) => [roundFloat(start + i * width), roundFloat(start + (i + 1) * width), count])
+  const data = counts.map((count, i) => [
+    roundFloat(start + i * width),
+    roundFloat(start + (i + 1) * width),
+    count
+  ])
   return {
     empty: counts.length === 0,
-    notes: counts.length === 0 ? ['No stored runtimes yet: run the batch, and the runtime of each run shows up here.'] : [],
+    notes:
+      counts.length === 0
+        ? ['No stored runtimes yet: run the batch, and the runtime of each run shows up here.']
+        : [],
     option: {
       ...baseOption(palette),
       grid: { left: 64, right: 24, top: 24, bottom: 56 },
-      tooltip: { trigger: 'item', confine: true, formatter: ((p: { data: number[] }) => `${p.data[0]}–${p.data[1]} ${unit}: ${p.data[2]} runs`) as never },
+      tooltip: {
+        trigger: 'item',
+        confine: true,
+        formatter: ((p: { data: number[] }) =>
+          `${p.data[0]}–${p.data[1]} ${unit}: ${p.data[2]} runs`) as never
+      },
       xAxis: axisStyle(palette, `runtime (${unit})`, 'value'),
       yAxis: axisStyle(palette, 'runs', 'value'),
       series: [
@@ -535,10 +718,17 @@ export function histogramOption(values: readonly number[], palette: ChartPalette
           type: 'custom',
           name: 'runs',
           data,
-          renderItem: ((_params: unknown, api: { value(i: number): number; coord(p: number[]): number[] }) => {
+          renderItem: ((
+            _params: unknown,
+            api: { value(i: number): number; coord(p: number[]): number[] }
+          ) => {
             const a = api.coord([api.value(0), api.value(2)])
             const b = api.coord([api.value(1), 0])
-            return { type: 'rect', shape: { x: a[0] + 0.5, y: a[1], width: Math.max(1, b[0] - a[0] - 1), height: b[1] - a[1] }, style: { fill: palette.accent } }
+            return {
+              type: 'rect',
+              shape: { x: a[0] + 0.5, y: a[1], width: Math.max(1, b[0] - a[0] - 1), height: b[1] - a[1] },
+              style: { fill: palette.accent }
+            }
           }) as never,
           encode: { x: [0, 1], y: 2 }
         } as never

@@ -26,7 +26,15 @@ const SYMBOLS: [string, ConditionOp][] = [
   ['=', 'eq']
 ]
 
-const SHOWN: Record<ConditionOp, string> = { eq: '=', ne: '!=', ge: '>=', le: '<=', gt: '>', lt: '<', in: 'in' }
+const SHOWN: Record<ConditionOp, string> = {
+  eq: '=',
+  ne: '!=',
+  ge: '>=',
+  le: '<=',
+  gt: '>',
+  lt: '<',
+  in: 'in'
+}
 
 export type ParsedChip = { ok: true; condition: ChipCondition } | { ok: false; error: string }
 
@@ -43,19 +51,33 @@ export function parseChip(text: string): ParsedChip {
   const inForm = /^([A-Za-z_$][\w$]*)\s+in\s+(.+)$/i.exec(trimmed)
   if (inForm) return finish(inForm[1], 'in', inForm[2])
   const nameMatch = /^([A-Za-z_$][\w$]*)\s*/.exec(trimmed)
-  if (!nameMatch) return { ok: false, error: `"${trimmed}" does not start with a parameter name; write it like A >= 3` }
+  if (!nameMatch)
+    return { ok: false, error: `"${trimmed}" does not start with a parameter name; write it like A >= 3` }
   const rest = trimmed.slice(nameMatch[0].length)
   const symbol = SYMBOLS.find(([s]) => rest.startsWith(s))
-  if (!symbol) return { ok: false, error: `after ${nameMatch[1]} comes a comparison: =, !=, >=, <=, >, < or in (e.g. ${nameMatch[1]} >= 3)` }
+  if (!symbol)
+    return {
+      ok: false,
+      error: `after ${nameMatch[1]} comes a comparison: =, !=, >=, <=, >, < or in (e.g. ${nameMatch[1]} >= 3)`
+    }
   return finish(nameMatch[1], symbol[1], rest.slice(symbol[0].length))
 }
 
 function finish(name: string, op: ConditionOp, valueText: string): ParsedChip {
   const text = valueText.trim()
-  if (text === '') return { ok: false, error: `${name} ${SHOWN[op]} what? Add a value, e.g. ${name} ${SHOWN[op]} ${op === 'in' ? '[1, 2]' : '3'}` }
+  if (text === '')
+    return {
+      ok: false,
+      error: `${name} ${SHOWN[op]} what? Add a value, e.g. ${name} ${SHOWN[op]} ${op === 'in' ? '[1, 2]' : '3'}`
+    }
   const value = parseChipValue(text)
-  if (op === 'in' && !Array.isArray(value)) return { ok: false, error: `"in" takes a list in brackets, e.g. ${name} in [1, 2, 3]` }
-  if ((op === 'ge' || op === 'le' || op === 'gt' || op === 'lt') && typeof value !== 'number' && typeof value !== 'string') {
+  if (op === 'in' && !Array.isArray(value))
+    return { ok: false, error: `"in" takes a list in brackets, e.g. ${name} in [1, 2, 3]` }
+  if (
+    (op === 'ge' || op === 'le' || op === 'gt' || op === 'lt') &&
+    typeof value !== 'number' &&
+    typeof value !== 'string'
+  ) {
     return { ok: false, error: `${SHOWN[op]} compares numbers (or text); ${text} is neither` }
   }
   return { ok: true, condition: { name, op, value } }
@@ -84,8 +106,12 @@ export function chipText(condition: ChipCondition): string {
 }
 
 function valueText(value: unknown): string {
-  if (typeof value === 'string') return /^[A-Za-z_$][\w$.]*$/.test(value) && !['true', 'false', 'null'].includes(value) ? value : JSON.stringify(value)
-  if (value !== null && typeof value === 'object' && typeof (value as { $fn?: unknown }).$fn === 'string') return (value as { $fn: string }).$fn
+  if (typeof value === 'string')
+    return /^[A-Za-z_$][\w$.]*$/.test(value) && !['true', 'false', 'null'].includes(value)
+      ? value
+      : JSON.stringify(value)
+  if (value !== null && typeof value === 'object' && typeof (value as { $fn?: unknown }).$fn === 'string')
+    return (value as { $fn: string }).$fn
   if (Array.isArray(value)) return `[${value.map(valueText).join(',')}]`
   return JSON.stringify(value)
 }
@@ -106,10 +132,19 @@ export function conditionsAsCode(conditions: ChipCondition[], batchVariable = 'b
 }
 
 function codeValue(value: unknown): string {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as { $fn?: unknown }).$fn === 'string') return `'${(value as { $fn: string }).$fn}'`
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    typeof (value as { $fn?: unknown }).$fn === 'string'
+  )
+    return `'${(value as { $fn: string }).$fn}'`
   if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
   if (Array.isArray(value)) return `[${value.map(codeValue).join(', ')}]`
-  if (value !== null && typeof value === 'object') return `{ ${Object.entries(value).map(([k, v]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${codeValue(v)}`).join(', ')} }`
+  if (value !== null && typeof value === 'object')
+    return `{ ${Object.entries(value)
+      .map(([k, v]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${codeValue(v)}`)
+      .join(', ')} }`
   return JSON.stringify(value)
 }
 

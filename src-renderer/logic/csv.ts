@@ -6,7 +6,8 @@
 /** One CSV field: quoted when it holds a comma, quote, newline or leading/trailing space. */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return ''
-  const text = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value)
+  const text =
+    typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value)
   // A leading = + - @ makes spreadsheets evaluate the cell as a formula; a quote-prefix keeps it text.
   const safe = /^[=+\-@]/.test(text) && !/^[-+]?(\d|\.\d|Infinity)/.test(text) ? `'${text}` : text
   return /[",\r\n]|^\s|\s$/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe

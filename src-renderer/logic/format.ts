@@ -10,7 +10,8 @@ export function formatCount(n: number): string {
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—'
   if (seconds < 0) seconds = 0
-  if (seconds < 1) return seconds === 0 ? '0 s' : `${seconds < 0.001 ? '<1 ms' : `${Math.round(seconds * 1000)} ms`}`
+  if (seconds < 1)
+    return seconds === 0 ? '0 s' : `${seconds < 0.001 ? '<1 ms' : `${Math.round(seconds * 1000)} ms`}`
   if (seconds < 10) return `${roundFloat(Math.round(seconds * 10) / 10)} s`
   if (seconds < 60) return `${Math.round(seconds)} s`
   const minutes = Math.floor(seconds / 60)
@@ -23,6 +24,7 @@ export function formatDuration(seconds: number | null | undefined): string {
 /** A run's runtime in the table: milliseconds below a second, seconds otherwise. */
 export function formatRuntime(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return ''
+  if (seconds < 0.001) return `${Math.round(seconds * 1e6)} µs`
   if (seconds < 1) return `${roundFloat(Number((seconds * 1000).toPrecision(3)))} ms`
   return `${roundFloat(Number(seconds.toPrecision(4)))} s`
 }

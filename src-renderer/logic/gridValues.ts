@@ -4,7 +4,8 @@
  * without a browser and the preview count is instant while typing.
  */
 
-export type ParameterKind = 'number' | 'string' | 'boolean' | 'array' | 'object' | 'function' | 'null' | 'unknown'
+export type ParameterKind =
+  'number' | 'string' | 'boolean' | 'array' | 'object' | 'function' | 'null' | 'unknown'
 
 /** How one parameter takes part in a design. */
 export type FactorMode = 'default' | 'value' | 'list' | 'range' | 'linspace' | 'logspace' | 'functions'
@@ -28,14 +29,27 @@ export interface FactorInput {
 
 /** The outcome of parsing one factor. */
 export type ParsedFactor =
-  | { ok: true; values: unknown[]; manifestValue: unknown; swept: boolean }
-  | { ok: false; error: string }
+  { ok: true; values: unknown[]; manifestValue: unknown; swept: boolean } | { ok: false; error: string }
 
 /** A design axis in the manifest's JSON form, as `expandAxis` in the engine reads it. */
-export type AxisSpec = unknown[] | { $range: [number, number, number]; inclusive?: boolean } | { $linspace: [number, number, number] } | { $logspace: [number, number, number] }
+export type AxisSpec =
+  | unknown[]
+  | { $range: [number, number, number]; inclusive?: boolean }
+  | { $linspace: [number, number, number] }
+  | { $logspace: [number, number, number] }
 
 export function emptyFactorInput(mode: FactorMode = 'default'): FactorInput {
-  return { mode, value: '', list: '', start: '', stop: '', step: '', inclusive: true, count: '', functions: [] }
+  return {
+    mode,
+    value: '',
+    list: '',
+    start: '',
+    stop: '',
+    step: '',
+    inclusive: true,
+    count: '',
+    functions: []
+  }
 }
 
 /** Whether a number has float noise worth hiding: `0.1 + 0.2` → 0.3. Rounds to 12 significant digits. */
@@ -66,16 +80,21 @@ export const MAX_AXIS_VALUES = 1_000_000
  * does not drift by one from accumulated error.
  */
 export function rangeValues(start: number, stop: number, step: number, inclusive: boolean): number[] {
-  if (!Number.isFinite(start) || !Number.isFinite(stop) || !Number.isFinite(step)) throw new RangeError('start, stop and step must be numbers')
+  if (!Number.isFinite(start) || !Number.isFinite(stop) || !Number.isFinite(step))
+    throw new RangeError('start, stop and step must be numbers')
   if (step === 0) throw new RangeError('the step cannot be 0')
-  if ((stop - start) / step < 0) throw new RangeError(`a step of ${step} never goes from ${start} to ${stop}; ${step > 0 ? 'make the step negative' : 'make the step positive'} or swap start and stop`)
+  if ((stop - start) / step < 0)
+    throw new RangeError(
+      `a step of ${step} never goes from ${start} to ${stop}; ${step > 0 ? 'make the step negative' : 'make the step positive'} or swap start and stop`
+    )
   const decimals = Math.min(15, Math.max(decimalsOf(start), decimalsOf(step)))
   const factor = 10 ** decimals
   const at = (i: number) => Math.round((start + i * step) * factor) / factor
   // Tolerance on the division: (0.3 - 0) / 0.1 is 2.9999999999999996, which must count as 3 steps.
   const exact = (stop - start) / step
   let steps = Math.floor(exact + 1e-9)
-  if (steps + 1 > MAX_AXIS_VALUES) throw new RangeError(`this range has ${(steps + 1).toLocaleString('en-US')} values; use a larger step`)
+  if (steps + 1 > MAX_AXIS_VALUES)
+    throw new RangeError(`this range has ${(steps + 1).toLocaleString('en-US')} values; use a larger step`)
   const landsOnStop = Math.abs(at(steps) - stop) <= Math.abs(step) * 1e-9
   if (landsOnStop && !inclusive) steps -= 1
   const values: number[] = []
@@ -86,28 +105,37 @@ export function rangeValues(start: number, stop: number, step: number, inclusive
 /** `count` evenly spaced values from start to stop, both included. */
 export function linspaceValues(start: number, stop: number, count: number): number[] {
   checkCount(count)
-  if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new RangeError('start and stop must be numbers')
+  if (!Number.isFinite(start) || !Number.isFinite(stop))
+    throw new RangeError('start and stop must be numbers')
   if (count === 1) return [start]
-  return Array.from({ length: count }, (_, i) => (i === count - 1 ? stop : roundFloat(start + ((stop - start) * i) / (count - 1))))
+  return Array.from({ length: count }, (_, i) =>
+    i === count - 1 ? stop : roundFloat(start + ((stop - start) * i) / (count - 1))
+  )
 }
 
 /**
- * `count` values spaced evenly on a log scale from start to stop, both included (numpy's geomspace):
- * 1 to 1000 with 4 values gives 1, 10, 100, 1000.
+ * `count` values spaced evenly on a log scale from start to stop, both included (numpy's geomspace, as
+ * the engine expands `$logspace`): 1 to 1000 with 4 values gives 1, 10, 100, 1000.
  */
 export function logspaceValues(start: number, stop: number, count: number): number[] {
   checkCount(count)
-  if (!(start > 0 && stop > 0) && !(start < 0 && stop < 0)) throw new RangeError('a log space needs start and stop of the same sign and not 0, e.g. 0.001 to 1000')
+  if (!(start > 0 && stop > 0))
+    throw new RangeError(
+      'a log space needs start and stop above 0 (they are the first and last values, e.g. 0.001 to 1000)'
+    )
   if (count === 1) return [start]
-  const sign = start < 0 ? -1 : 1
-  const a = Math.log10(Math.abs(start))
-  const b = Math.log10(Math.abs(stop))
-  return Array.from({ length: count }, (_, i) => (i === 0 ? start : i === count - 1 ? stop : sign * roundFloat(10 ** (a + ((b - a) * i) / (count - 1)))))
+  const a = Math.log10(start)
+  const b = Math.log10(stop)
+  return Array.from({ length: count }, (_, i) =>
+    i === 0 ? start : i === count - 1 ? stop : roundFloat(10 ** (a + ((b - a) * i) / (count - 1)))
+  )
 }
 
 function checkCount(count: number): void {
-  if (!Number.isInteger(count) || count < 1) throw new RangeError('the number of values must be a whole number of at least 1')
-  if (count > MAX_AXIS_VALUES) throw new RangeError(`at most ${MAX_AXIS_VALUES.toLocaleString('en-US')} values per parameter`)
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError('the number of values must be a whole number of at least 1')
+  if (count > MAX_AXIS_VALUES)
+    throw new RangeError(`at most ${MAX_AXIS_VALUES.toLocaleString('en-US')} values per parameter`)
 }
 
 function parseNumber(text: string, label: string): number {
@@ -134,8 +162,10 @@ export function parseScalar(text: string, kind: ParameterKind): unknown {
   }
   if (kind === 'array' || kind === 'object') {
     if (!isJson) throw new RangeError(jsonHint(trimmed, kind))
-    if (kind === 'array' && !Array.isArray(parsed)) throw new RangeError(`expected an array such as [1, 2, 3], got ${trimmed}`)
-    if (kind === 'object' && (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))) throw new RangeError(`expected an object such as {"a": 1}, got ${trimmed}`)
+    if (kind === 'array' && !Array.isArray(parsed))
+      throw new RangeError(`expected an array such as [1, 2, 3], got ${trimmed}`)
+    if (kind === 'object' && (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)))
+      throw new RangeError(`expected an object such as {"a": 1}, got ${trimmed}`)
     return parsed
   }
   if (kind === 'number') {
@@ -184,7 +214,9 @@ export function parseList(text: string, kind: ParameterKind): unknown[] {
     }
     if (Array.isArray(parsed)) {
       if (kind === 'array' && parsed.length > 0 && !parsed.every(Array.isArray)) {
-        throw new RangeError(`each value of this parameter is an array, so a list of them is an array of arrays: write [${trimmed}] for this one array, or one array per line`)
+        throw new RangeError(
+          `each value of this parameter is an array, so a list of them is an array of arrays: write [${trimmed}] for this one array, or one array per line`
+        )
       }
       if (parsed.length === 0) throw new RangeError('the list is empty; enter at least one value')
       return parsed.map((value) => checkKind(value, kind))
@@ -199,10 +231,14 @@ export function parseList(text: string, kind: ParameterKind): unknown[] {
     } catch {
       values = undefined
     }
-    if (Array.isArray(values) && values.length > 1) return values.map((value) => parseScalar(JSON.stringify(value), kind))
+    if (Array.isArray(values) && values.length > 1)
+      return values.map((value) => parseScalar(JSON.stringify(value), kind))
     if (!trimmed.includes('\n')) throw new RangeError(jsonHint(trimmed, kind))
   }
-  const lines = trimmed.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '')
+  const lines = trimmed
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
   if (structured) {
     return lines.map((line, i) => {
       try {
@@ -224,9 +260,12 @@ export function parseList(text: string, kind: ParameterKind): unknown[] {
 }
 
 function checkKind(value: unknown, kind: ParameterKind): unknown {
-  if (kind === 'number' && typeof value !== 'number') throw new RangeError(`${JSON.stringify(value)} is not a number`)
-  if (kind === 'boolean' && typeof value !== 'boolean') throw new RangeError(`${JSON.stringify(value)} is not true or false`)
-  if (kind === 'object' && (value === null || typeof value !== 'object' || Array.isArray(value))) throw new RangeError(`${JSON.stringify(value)} is not an object`)
+  if (kind === 'number' && typeof value !== 'number')
+    throw new RangeError(`${JSON.stringify(value)} is not a number`)
+  if (kind === 'boolean' && typeof value !== 'boolean')
+    throw new RangeError(`${JSON.stringify(value)} is not true or false`)
+  if (kind === 'object' && (value === null || typeof value !== 'object' || Array.isArray(value)))
+    throw new RangeError(`${JSON.stringify(value)} is not an object`)
   return value
 }
 
@@ -274,7 +313,10 @@ export function parseFactor(input: FactorInput, kind: ParameterKind, defaultValu
       case 'list': {
         const values = parseList(input.list, kind)
         const unique = uniqueCount(values)
-        if (unique < values.length) throw new RangeError(`the list repeats a value (${values.length - unique} duplicate${values.length - unique > 1 ? 's' : ''}); each run would be the same`)
+        if (unique < values.length)
+          throw new RangeError(
+            `the list repeats a value (${values.length - unique} duplicate${values.length - unique > 1 ? 's' : ''}); each run would be the same`
+          )
         return { ok: true, values, manifestValue: values, swept: values.length > 1 }
       }
       case 'range': {
@@ -283,7 +325,9 @@ export function parseFactor(input: FactorInput, kind: ParameterKind, defaultValu
         const step = parseNumber(input.step, 'step')
         const values = rangeValues(start, stop, step, input.inclusive)
         if (values.length === 0) throw new RangeError('this range has no values; check start, stop and step')
-        const spec: AxisSpec = input.inclusive ? { $range: [start, stop, step], inclusive: true } : { $range: [start, stop, step] }
+        const spec: AxisSpec = input.inclusive
+          ? { $range: [start, stop, step], inclusive: true }
+          : { $range: [start, stop, step] }
         return { ok: true, values, manifestValue: spec, swept: values.length > 1 }
       }
       case 'linspace':
@@ -291,13 +335,22 @@ export function parseFactor(input: FactorInput, kind: ParameterKind, defaultValu
         const start = parseNumber(input.start, 'start')
         const stop = parseNumber(input.stop, 'stop')
         const count = parseNumber(input.count, 'number of values')
-        const values = input.mode === 'linspace' ? linspaceValues(start, stop, count) : logspaceValues(start, stop, count)
-        const spec: AxisSpec = input.mode === 'linspace' ? { $linspace: [start, stop, count] } : { $logspace: [start, stop, count] }
+        const values =
+          input.mode === 'linspace' ? linspaceValues(start, stop, count) : logspaceValues(start, stop, count)
+        const spec: AxisSpec =
+          input.mode === 'linspace'
+            ? { $linspace: [start, stop, count] }
+            : { $logspace: [start, stop, count] }
         return { ok: true, values, manifestValue: spec, swept: values.length > 1 }
       }
       case 'functions': {
         if (input.functions.length === 0) throw new RangeError('tick at least one function')
-        return { ok: true, values: [...input.functions], manifestValue: [...input.functions], swept: input.functions.length > 1 }
+        return {
+          ok: true,
+          values: [...input.functions],
+          manifestValue: [...input.functions],
+          swept: input.functions.length > 1
+        }
       }
     }
   } catch (error) {
@@ -323,7 +376,9 @@ export const LARGE_DESIGN_WARNING = 100_000
  * The manifest grid for a set of parsed factors: parameters at their default are left out.
  * Returns the first error (with the parameter's name) when a row does not parse.
  */
-export function buildGrid(rows: { name: string; parsed: ParsedFactor }[]): { ok: true; grid: Record<string, unknown> } | { ok: false; error: string; name: string } {
+export function buildGrid(
+  rows: { name: string; parsed: ParsedFactor }[]
+): { ok: true; grid: Record<string, unknown> } | { ok: false; error: string; name: string } {
   const grid: Record<string, unknown> = {}
   for (const row of rows) {
     if (!row.parsed.ok) return { ok: false, name: row.name, error: `${row.name}: ${row.parsed.error}` }
@@ -337,7 +392,12 @@ export function formatValue(value: unknown, maxLength = 40): string {
   let text: string
   if (typeof value === 'number') text = String(roundFloat(value))
   else if (typeof value === 'string') text = value
-  else if (value !== null && typeof value === 'object' && typeof (value as { $fn?: unknown }).$fn === 'string') text = (value as { $fn: string }).$fn
+  else if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { $fn?: unknown }).$fn === 'string'
+  )
+    text = (value as { $fn: string }).$fn
   else text = JSON.stringify(value) ?? String(value)
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text
 }
@@ -347,7 +407,8 @@ export function factorFromAxis(axis: unknown, kind: ParameterKind): FactorInput 
   const input = emptyFactorInput('list')
   if (axis !== null && typeof axis === 'object' && !Array.isArray(axis)) {
     const spec = axis as Record<string, unknown>
-    const triple = (key: string) => (Array.isArray(spec[key]) ? (spec[key] as unknown[]).map(String) : ['', '', ''])
+    const triple = (key: string) =>
+      Array.isArray(spec[key]) ? (spec[key] as unknown[]).map(String) : ['', '', '']
     if ('$range' in spec) {
       const [start, stop, step] = triple('$range')
       return { ...input, mode: 'range', start, stop, step, inclusive: spec.inclusive === true }
@@ -359,8 +420,19 @@ export function factorFromAxis(axis: unknown, kind: ParameterKind): FactorInput 
     }
   }
   const values = Array.isArray(axis) ? axis : [axis]
-  if (kind === 'function') return { ...input, mode: 'functions', functions: values.map((v) => formatValue(v, 200)) }
-  if (values.length === 1) return { ...input, mode: 'value', value: typeof values[0] === 'string' && kind !== 'unknown' ? values[0] : JSON.stringify(values[0]) }
+  if (kind === 'function')
+    return { ...input, mode: 'functions', functions: values.map((v) => formatValue(v, 200)) }
+  if (values.length === 1)
+    return {
+      ...input,
+      mode: 'value',
+      value: typeof values[0] === 'string' && kind !== 'unknown' ? values[0] : JSON.stringify(values[0])
+    }
   const structured = values.some((v) => v !== null && typeof v === 'object')
-  return { ...input, list: structured ? values.map((v) => JSON.stringify(v)).join('\n') : values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ') }
+  return {
+    ...input,
+    list: structured
+      ? values.map((v) => JSON.stringify(v)).join('\n')
+      : values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')
+  }
 }

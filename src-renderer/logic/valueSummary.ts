@@ -29,5 +29,10 @@ export function summarize(value: unknown): string {
 
 /** Whether a value is shown as a foldable node (arrays and objects) rather than a single line. */
 export function isBranch(value: unknown): value is object {
-  return value !== null && typeof value === 'object' && (!Array.isArray(value) || value.length > 0) && (Array.isArray(value) || Object.keys(value).length > 0)
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    (!Array.isArray(value) || value.length > 0) &&
+    (Array.isArray(value) || Object.keys(value).length > 0)
+  )
 }

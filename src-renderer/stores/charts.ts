@@ -47,11 +47,19 @@ export const useChartsStore = defineStore('charts', () => {
   const error = ref<string | null>(null)
   let seq = 0
 
-  const parameterNames = computed(() => runs.columns.parameters.length ? runs.columns.parameters : (projectStore.currentBatch?.parameterNames ?? []))
+  const parameterNames = computed(() =>
+    runs.columns.parameters.length
+      ? runs.columns.parameters
+      : (projectStore.currentBatch?.parameterNames ?? [])
+  )
   const resultNames = computed(() => runs.columns.results)
   const shape = computed<SweepShape>(() => {
     const cols = data.value?.columns ?? []
-    return sweepShape(cols.filter((c) => c.field.kind === 'parameter').map((c) => ({ name: (c.field as { name: string }).name, values: c.values })))
+    return sweepShape(
+      cols
+        .filter((c) => c.field.kind === 'parameter')
+        .map((c) => ({ name: (c.field as { name: string }).name, values: c.values }))
+    )
   })
   const autoKind = computed<ChartKind>(() => chooseChart(shape.value))
   const kind = computed<ChartKind>(() => userKind.value ?? autoKind.value)
@@ -69,13 +77,17 @@ export const useChartsStore = defineStore('charts', () => {
     for (const f of [scatterX.value, scatterY.value]) if (f) extra.push(f)
     extra.push({ kind: 'runtime' })
     const seen = new Set<string>()
-    return [...extra, ...fields].filter((f) => (seen.has(fieldKey(f)) ? false : (seen.add(fieldKey(f)), true))).slice(0, MAX_FIELDS)
+    return [...extra, ...fields]
+      .filter((f) => (seen.has(fieldKey(f)) ? false : (seen.add(fieldKey(f)), true)))
+      .slice(0, MAX_FIELDS)
   }
 
   function pickDefaults(): void {
-    if (!resultField.value || !resultNames.value.includes(resultField.value)) resultField.value = resultNames.value[0] ?? null
+    if (!resultField.value || !resultNames.value.includes(resultField.value))
+      resultField.value = resultNames.value[0] ?? null
     if (!scatterY.value && resultField.value) scatterY.value = { kind: 'result', name: resultField.value }
-    if (!scatterX.value && parameterNames.value[0]) scatterX.value = { kind: 'parameter', name: parameterNames.value[0] }
+    if (!scatterX.value && parameterNames.value[0])
+      scatterX.value = { kind: 'parameter', name: parameterNames.value[0] }
   }
 
   async function load(): Promise<void> {
@@ -85,7 +97,13 @@ export const useChartsStore = defineStore('charts', () => {
     const mine = ++seq
     loading.value = true
     try {
-      const result = await getApi().results.columns({ batch, conditions: runs.conditions, fields: wantedFields(), onlyDone: true, limit: 100_000 })
+      const result = await getApi().results.columns({
+        batch,
+        conditions: runs.conditions,
+        fields: wantedFields(),
+        onlyDone: true,
+        limit: 100_000
+      })
       if (mine !== seq) return
       if (!result.ok) {
         error.value = result.error.message
@@ -94,7 +112,8 @@ export const useChartsStore = defineStore('charts', () => {
       }
       error.value = null
       data.value = result.value
-      if (xParameter.value && !shape.value.swept.some((a) => a.name === xParameter.value)) xParameter.value = null
+      if (xParameter.value && !shape.value.swept.some((a) => a.name === xParameter.value))
+        xParameter.value = null
     } finally {
       if (mine === seq) loading.value = false
     }
@@ -120,7 +139,8 @@ export const useChartsStore = defineStore('charts', () => {
             .filter(([, v]) => Array.isArray(v) && v.length > 1 && v.every((x) => typeof x === 'number'))
             .map(([k]) => k)
         : []
-    if (!arrayField.value || !arrayFields.value.includes(arrayField.value)) arrayField.value = arrayFields.value[0] ?? null
+    if (!arrayField.value || !arrayFields.value.includes(arrayField.value))
+      arrayField.value = arrayFields.value[0] ?? null
   }
 
   async function loadArrays(): Promise<void> {
@@ -135,14 +155,18 @@ export const useChartsStore = defineStore('charts', () => {
       return
     }
     const field = arrayField.value
-    const result = await notices.attempt(`Could not load ${field} of the selected runs`, () => getApi().results.arrays({ batch, indices, field }))
+    const result = await notices.attempt(`Could not load ${field} of the selected runs`, () =>
+      getApi().results.arrays({ batch, indices, field })
+    )
     arrays.value = result?.series ?? []
   }
 
   async function loadRuntimes(): Promise<void> {
     const batch = runs.batch
     if (!batch) return
-    const result = await notices.attempt('Could not load the runtimes', () => getApi().results.runtimes({ batch }))
+    const result = await notices.attempt('Could not load the runtimes', () =>
+      getApi().results.runtimes({ batch })
+    )
     runtimes.value = result?.values ?? []
   }
 

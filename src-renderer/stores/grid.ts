@@ -6,7 +6,16 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import { getApi, type DesignInput, type DesignPreview, type ParameterSummary } from '../api/client'
-import { buildGrid, designSize, emptyFactorInput, LARGE_DESIGN_WARNING, parseFactor, type FactorInput, type FactorMode, type ParsedFactor } from '../logic/gridValues'
+import {
+  buildGrid,
+  designSize,
+  emptyFactorInput,
+  LARGE_DESIGN_WARNING,
+  parseFactor,
+  type FactorInput,
+  type FactorMode,
+  type ParsedFactor
+} from '../logic/gridValues'
 import { useNoticesStore } from './notices'
 import { useProjectStore } from './project'
 
@@ -32,10 +41,14 @@ export const useGridStore = defineStore('grid', () => {
   let previewTimer: ReturnType<typeof setTimeout> | undefined
   let previewSeq = 0
 
-  const parsed = computed<ParsedFactor[]>(() => rows.value.map((row) => parseFactor(row.input, row.parameter.kind, row.parameter.default)))
+  const parsed = computed<ParsedFactor[]>(() =>
+    rows.value.map((row) => parseFactor(row.input, row.parameter.kind, row.parameter.default))
+  )
   const total = computed(() => designSize(parsed.value))
   const sweptCount = computed(() => parsed.value.filter((p) => p.ok && p.swept).length)
-  const built = computed(() => buildGrid(rows.value.map((row, i) => ({ name: row.parameter.name, parsed: parsed.value[i] }))))
+  const built = computed(() =>
+    buildGrid(rows.value.map((row, i) => ({ name: row.parameter.name, parsed: parsed.value[i] })))
+  )
   const design = computed<DesignInput | null>(() => {
     if (!built.value.ok) return null
     const trimmed = label.value.trim()
@@ -47,10 +60,16 @@ export const useGridStore = defineStore('grid', () => {
 
   /** Rebuilds the rows for a run class, keeping what was typed for parameters that still exist. */
   function syncWith(batchName: string, parameters: ParameterSummary[], exports: string[]): void {
-    const previous = batch.value === batchName ? new Map(rows.value.map((row) => [row.parameter.name, row.input])) : new Map<string, FactorInput>()
+    const previous =
+      batch.value === batchName
+        ? new Map(rows.value.map((row) => [row.parameter.name, row.input]))
+        : new Map<string, FactorInput>()
     batch.value = batchName
     functionExports.value = exports
-    rows.value = parameters.map((parameter) => ({ parameter, input: previous.get(parameter.name) ?? emptyFactorInput() }))
+    rows.value = parameters.map((parameter) => ({
+      parameter,
+      input: previous.get(parameter.name) ?? emptyFactorInput()
+    }))
   }
 
   function setMode(name: string, mode: FactorMode): void {
@@ -109,16 +128,29 @@ export const useGridStore = defineStore('grid', () => {
   async function add(run: boolean): Promise<{ added: number; started: boolean } | undefined> {
     if (!batch.value) return undefined
     if (!design.value) {
-      notices.push('error', 'The design has a problem', `${firstError.value ?? 'Check the highlighted rows'}. Fix it, then add the design again.`)
+      notices.push(
+        'error',
+        'The design has a problem',
+        `${firstError.value ?? 'Check the highlighted rows'}. Fix it, then add the design again.`
+      )
       return undefined
     }
     adding.value = true
     try {
       const name = batch.value
-      const result = await notices.attempt(run ? 'Could not add and run the design' : 'Could not add the design', () => getApi().batches.addDesign({ batch: name, design: design.value!, run }))
+      const result = await notices.attempt(
+        run ? 'Could not add and run the design' : 'Could not add the design',
+        () => getApi().batches.addDesign({ batch: name, design: design.value!, run })
+      )
       if (!result) return undefined
       projectStore.updateBatch(result.batch)
-      notices.push('success', run ? 'Design added — running' : 'Design added', `${result.added.toLocaleString('en-US')} new run${result.added === 1 ? '' : 's'} in batch '${name}'.`)
+      // When it runs, the progress bar says the rest.
+      if (!result.started)
+        notices.push(
+          'success',
+          'Design added',
+          `${result.added.toLocaleString('en-US')} new run${result.added === 1 ? '' : 's'} in batch '${name}'. Press Run in the Runs tab to compute them.`
+        )
       void loadPreview()
       return { added: result.added, started: result.started }
     } finally {

@@ -30,7 +30,7 @@ export interface ConfirmRequest {
 export type ConfirmAnswer = 'confirm' | 'extra' | 'cancel'
 
 /** How long informational toasts stay; errors stay until dismissed because they ask for an action. */
-const AUTO_DISMISS_MS = 5000
+const AUTO_DISMISS_MS = 4000
 
 export const useNoticesStore = defineStore('notices', () => {
   const notices = ref<Notice[]>([])
@@ -41,7 +41,7 @@ export const useNoticesStore = defineStore('notices', () => {
     const id = nextId++
     // The same error repeated (a poll failing every second) shows once.
     if (notices.value.some((n) => n.kind === kind && n.title === title && n.message === message)) return id
-    notices.value = [...notices.value.slice(-4), { id, kind, title, message, action }]
+    notices.value = [...notices.value.slice(-2), { id, kind, title, message, action }]
     if (kind === 'info' || kind === 'success') setTimeout(() => dismiss(id), AUTO_DISMISS_MS)
     return id
   }
@@ -59,7 +59,11 @@ export const useNoticesStore = defineStore('notices', () => {
     try {
       result = await call()
     } catch (error) {
-      push('error', title, `Something went wrong inside Batchdesk: ${(error as Error).message}. Try again; if it keeps happening, restart Batchdesk.`)
+      push(
+        'error',
+        title,
+        `Something went wrong inside Batchdesk: ${(error as Error).message}. Try again; if it keeps happening, restart Batchdesk.`
+      )
       return undefined
     }
     if (result.ok) return result.value

@@ -4,7 +4,14 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import { getApi, type BatchSummary, type ExampleInfo, type FolderEntry, type ProjectSummary, type RecentProject } from '../api/client'
+import {
+  getApi,
+  type BatchSummary,
+  type ExampleInfo,
+  type FolderEntry,
+  type ProjectSummary,
+  type RecentProject
+} from '../api/client'
 import { useNoticesStore } from './notices'
 
 export interface FolderListing {
@@ -34,7 +41,9 @@ export const useProjectStore = defineStore('project', () => {
   let unsubscribe: (() => void) | undefined
 
   const batches = computed<BatchSummary[]>(() => project.value?.batches ?? [])
-  const currentBatch = computed<BatchSummary | null>(() => batches.value.find((b) => b.name === currentBatchName.value) ?? batches.value[0] ?? null)
+  const currentBatch = computed<BatchSummary | null>(
+    () => batches.value.find((b) => b.name === currentBatchName.value) ?? batches.value[0] ?? null
+  )
 
   function listen(): void {
     unsubscribe ??= getApi().on('projectChanged', (event) => {
@@ -49,13 +58,17 @@ export const useProjectStore = defineStore('project', () => {
       currentBatchName.value = null
       return
     }
-    if (!summary.batches.some((b) => b.name === currentBatchName.value)) currentBatchName.value = summary.batches[0]?.name ?? null
+    if (!summary.batches.some((b) => b.name === currentBatchName.value))
+      currentBatchName.value = summary.batches[0]?.name ?? null
   }
 
   /** Replaces one batch's summary (after a save or a design added), keeping the rest. */
   function updateBatch(summary: BatchSummary): void {
     if (!project.value) return
-    project.value = { ...project.value, batches: project.value.batches.map((b) => (b.name === summary.name ? summary : b)) }
+    project.value = {
+      ...project.value,
+      batches: project.value.batches.map((b) => (b.name === summary.name ? summary : b))
+    }
   }
 
   async function loadStart(): Promise<void> {
@@ -72,7 +85,9 @@ export const useProjectStore = defineStore('project', () => {
   }
 
   async function refreshRecent(): Promise<void> {
-    recent.value = (await notices.attempt('Could not list your recent projects', () => getApi().projects.recent())) ?? recent.value
+    recent.value =
+      (await notices.attempt('Could not list your recent projects', () => getApi().projects.recent())) ??
+      recent.value
   }
 
   async function withBusy<T>(work: () => Promise<T>): Promise<T> {
@@ -86,7 +101,9 @@ export const useProjectStore = defineStore('project', () => {
 
   async function open(dir: string, readOnly = false): Promise<boolean> {
     notAProject.value = null
-    const result = await withBusy(() => notices.attempt('Could not open the project', () => getApi().projects.open({ dir, readOnly })))
+    const result = await withBusy(() =>
+      notices.attempt('Could not open the project', () => getApi().projects.open({ dir, readOnly }))
+    )
     if (!result) return false
     if (result.kind === 'notAProject') {
       notAProject.value = result.dir
@@ -97,14 +114,20 @@ export const useProjectStore = defineStore('project', () => {
   }
 
   async function create(dir: string, example?: string, name?: string): Promise<boolean> {
-    const summary = await withBusy(() => notices.attempt('Could not create the project', () => getApi().projects.create({ dir, example, name })))
+    const summary = await withBusy(() =>
+      notices.attempt('Could not create the project', () => getApi().projects.create({ dir, example, name }))
+    )
     if (!summary) return false
     setProject(summary)
     return true
   }
 
   async function createHere(dir: string): Promise<boolean> {
-    const summary = await withBusy(() => notices.attempt('Could not create a project in that folder', () => getApi().projects.createHere({ dir })))
+    const summary = await withBusy(() =>
+      notices.attempt('Could not create a project in that folder', () =>
+        getApi().projects.createHere({ dir })
+      )
+    )
     if (!summary) return false
     notAProject.value = null
     setProject(summary)
@@ -124,12 +147,16 @@ export const useProjectStore = defineStore('project', () => {
 
   /** Native folder dialog in Electron; null when cancelled or when running in a browser (use browse). */
   async function pickFolder(title: string): Promise<{ supported: boolean; dir: string | null }> {
-    const picked = await notices.attempt('Could not show the folder dialog', () => getApi().projects.pickFolder({ title }))
+    const picked = await notices.attempt('Could not show the folder dialog', () =>
+      getApi().projects.pickFolder({ title })
+    )
     return picked ?? { supported: false, dir: null }
   }
 
   async function browse(dir?: string): Promise<FolderListing | undefined> {
-    const listing = await notices.attempt('Could not list that folder', () => getApi().projects.browse(dir ? { dir } : {}))
+    const listing = await notices.attempt('Could not list that folder', () =>
+      getApi().projects.browse(dir ? { dir } : {})
+    )
     if (listing) home.value = listing.home
     return listing
   }
@@ -157,7 +184,9 @@ export const useProjectStore = defineStore('project', () => {
   }
 
   async function createBatch(name: string, runClassFile: string): Promise<boolean> {
-    const summary = await notices.attempt('Could not add the batch', () => getApi().batches.create({ name, runClassFile }))
+    const summary = await notices.attempt('Could not add the batch', () =>
+      getApi().batches.create({ name, runClassFile })
+    )
     if (!summary) return false
     await refresh()
     currentBatchName.value = summary.name

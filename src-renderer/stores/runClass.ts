@@ -8,6 +8,7 @@ import { computed, ref } from 'vue'
 import { getApi, type Diagnostic, type RunClassSummary, type TryOnceResult } from '../api/client'
 import { useNoticesStore } from './notices'
 import { useProjectStore } from './project'
+import { useRunsStore } from './runs'
 
 /** Pause after the last keystroke before asking the engine to compile the draft. */
 const CHECK_DELAY_MS = 400
@@ -47,7 +48,9 @@ export const useRunClassStore = defineStore('runClass', () => {
   async function load(name: string): Promise<void> {
     loading.value = true
     try {
-      const source = await notices.attempt(`Could not open the run class of batch '${name}'`, () => getApi().runClasses.get({ batch: name }))
+      const source = await notices.attempt(`Could not open the run class of batch '${name}'`, () =>
+        getApi().runClasses.get({ batch: name })
+      )
       if (!source) return
       batch.value = name
       file.value = source.file
@@ -66,7 +69,11 @@ export const useRunClassStore = defineStore('runClass', () => {
 
   async function loadTypings(): Promise<void> {
     if (typings.value) return
-    typings.value = (await notices.attempt('Could not load the Run API typings for the editor (completion will be limited)', () => getApi().runClasses.typings())) ?? null
+    typings.value =
+      (await notices.attempt(
+        'Could not load the Run API typings for the editor (completion will be limited)',
+        () => getApi().runClasses.typings()
+      )) ?? null
   }
 
   function setDraft(text: string): void {
@@ -86,7 +93,9 @@ export const useRunClassStore = defineStore('runClass', () => {
     checking.value = false
     if (!result.ok) {
       // Inline, not a toast: this runs on every pause in typing.
-      diagnostics.value = [{ file: file.value, line: 1, column: 1, message: result.error.message, severity: 'error' }]
+      diagnostics.value = [
+        { file: file.value, line: 1, column: 1, message: result.error.message, severity: 'error' }
+      ]
       return
     }
     diagnostics.value = result.value.diagnostics
@@ -100,7 +109,9 @@ export const useRunClassStore = defineStore('runClass', () => {
     saving.value = true
     const source = draft.value
     try {
-      const saved = await notices.attempt('Could not save the run class', () => getApi().runClasses.save({ batch: batch.value!, source }))
+      const saved = await notices.attempt('Could not save the run class', () =>
+        getApi().runClasses.save({ batch: batch.value!, source })
+      )
       if (!saved) return false
       savedSource.value = source
       diagnostics.value = saved.diagnostics
@@ -108,8 +119,15 @@ export const useRunClassStore = defineStore('runClass', () => {
       if (saved.info) info.value = saved.info
       staleNotice.value = saved.staleResults > 0 ? saved.staleResults : null
       projectStore.updateBatch(saved.batch)
-      if (saved.loadError) notices.push('warn', 'Saved, but this run class does not compile', `${saved.loadError} — it cannot run until this is fixed.`)
-      else notices.push('success', 'Run class saved', saved.staleResults > 0 ? `${saved.staleResults} stored results are now stale.` : '')
+      // New code changes statuses (stale) without any run changing: show it in the table at once.
+      if (useRunsStore().batch === saved.batch.name) void useRunsStore().refreshStatuses(saved.batch.counts)
+      // A clean save shows itself (the unsaved marker goes); only news worth reading gets a toast.
+      if (saved.loadError)
+        notices.push(
+          'warn',
+          'Saved, but this run class does not compile',
+          `${saved.loadError} — it cannot run until this is fixed.`
+        )
       return true
     } finally {
       saving.value = false
@@ -133,7 +151,11 @@ export const useRunClassStore = defineStore('runClass', () => {
     tryError.value = null
     tryResult.value = null
     try {
-      const result = await getApi().runClasses.tryOnce({ batch: batch.value, source: draft.value, parameters })
+      const result = await getApi().runClasses.tryOnce({
+        batch: batch.value,
+        source: draft.value,
+        parameters
+      })
       if (result.ok) tryResult.value = result.value
       else tryError.value = result.error.message
     } finally {

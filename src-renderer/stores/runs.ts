@@ -7,7 +7,15 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, triggerRef } from 'vue'
-import { getApi, type BatchProgress, type FieldRef, type RunDetails, type RunRow, type RunStatus, type StatusCounts } from '../api/client'
+import {
+  getApi,
+  type BatchProgress,
+  type FieldRef,
+  type RunDetails,
+  type RunRow,
+  type RunStatus,
+  type StatusCounts
+} from '../api/client'
 import { conditionsAsCode, parseChip, type ChipCondition } from '../logic/conditions'
 import { exportFileName } from '../logic/csv'
 import { useNoticesStore } from './notices'
@@ -20,7 +28,15 @@ const REFRESH_THROTTLE_MS = 500
 
 export type SortState = { field: FieldRef; direction: 'asc' | 'desc' } | null
 
-const EMPTY_COUNTS: StatusCounts = { pending: 0, running: 0, done: 0, cached: 0, failed: 0, stale: 0, corrupt: 0 }
+const EMPTY_COUNTS: StatusCounts = {
+  pending: 0,
+  running: 0,
+  done: 0,
+  cached: 0,
+  failed: 0,
+  stale: 0,
+  corrupt: 0
+}
 
 function hiddenKey(batch: string): string {
   return `batchdesk.hiddenColumns.${batch}`
@@ -70,9 +86,13 @@ export const useRunsStore = defineStore('runs', () => {
   let lastRefresh = 0
   let unsubscribers: (() => void)[] = []
 
-  const running = computed(() => progress.value !== null && ['running', 'pausing', 'cancelling'].includes(progress.value.state))
+  const running = computed(
+    () => progress.value !== null && ['running', 'pausing', 'cancelling'].includes(progress.value.state)
+  )
   const paused = computed(() => progress.value?.state === 'paused')
-  const filterConditions = computed<ChipCondition[]>(() => conditions.value.map((text) => parseChip(text)).flatMap((p) => (p.ok ? [p.condition] : [])))
+  const filterConditions = computed<ChipCondition[]>(() =>
+    conditions.value.map((text) => parseChip(text)).flatMap((p) => (p.ok ? [p.condition] : []))
+  )
   const filterAsCode = computed(() => conditionsAsCode(filterConditions.value))
   const totalRuns = computed(() => Object.values(counts.value).reduce((a, b) => a + b, 0))
 
@@ -95,16 +115,25 @@ export const useRunsStore = defineStore('runs', () => {
         }
       }),
       api.on('log', (event) => {
-        if (event.level === 'error' && (event.batch === null || event.batch === batch.value)) notices.push('error', event.batch ? `Batch '${event.batch}'` : 'Batchdesk', event.message)
+        if (event.level === 'error' && (event.batch === null || event.batch === batch.value))
+          notices.push('error', event.batch ? `Batch '${event.batch}'` : 'Batchdesk', event.message)
       })
     ]
   }
 
   function announceEnd(event: BatchProgress): void {
     if (event.failed > 0) {
-      notices.push('warn', `Batch '${event.batch}' finished with ${event.failed} failed run${event.failed > 1 ? 's' : ''}`, 'Filter the table by status "failed" and open a run to see its error, then use "Retry failed".')
+      notices.push(
+        'warn',
+        `Batch '${event.batch}' finished with ${event.failed} failed run${event.failed > 1 ? 's' : ''}`,
+        'Filter the table by status "failed" and open a run to see its error, then use "Retry failed".'
+      )
     } else if (event.done > 0) {
-      notices.push('success', `Batch '${event.batch}' finished`, `${event.computed.toLocaleString('en-US')} runs computed.`)
+      notices.push(
+        'success',
+        `Batch '${event.batch}' finished`,
+        `${event.computed.toLocaleString('en-US')} runs computed.`
+      )
     }
   }
 
@@ -220,7 +249,9 @@ export const useRunsStore = defineStore('runs', () => {
       hiddenColumns.value = readHidden(name)
     }
     counts.value = projectStore.batches.find((b) => b.name === name)?.counts ?? { ...EMPTY_COUNTS }
-    const statuses = await notices.attempt('Could not read the state of the batches', () => getApi().batches.status())
+    const statuses = await notices.attempt('Could not read the state of the batches', () =>
+      getApi().batches.status()
+    )
     progress.value = statuses?.find((p) => p.batch === name) ?? null
     await reload()
   }
@@ -243,6 +274,14 @@ export const useRunsStore = defineStore('runs', () => {
     } catch {
       // Not remembered across sessions when storage is off; it still applies now.
     }
+  }
+
+  /** After the run class changed: new counts from its summary, and the rows again (some are stale now). */
+  async function refreshStatuses(next: StatusCounts): Promise<void> {
+    counts.value = next
+    freshPages.clear()
+    if (focused.value !== null) void loadDetails(focused.value)
+    await ensureRange(viewport.start, viewport.end, true)
   }
 
   async function setConditions(next: string[]): Promise<void> {
@@ -310,10 +349,20 @@ export const useRunsStore = defineStore('runs', () => {
   async function execute(options: { rerunStale?: boolean; onlyFailed?: boolean } = {}): Promise<boolean> {
     if (!batch.value) return false
     const name = batch.value
-    const started = await notices.attempt('Could not start the batch', () => getApi().batches.execute({ batch: name, ...options }))
+    const started = await notices.attempt('Could not start the batch', () =>
+      getApi().batches.execute({ batch: name, ...options })
+    )
     if (!started) return false
     if (started.toCompute === 0) {
-      notices.push('info', 'Nothing to compute', options.rerunStale ? 'No stale runs in this batch.' : options.onlyFailed ? 'No failed runs in this batch.' : 'Every run of this batch is stored already. Add a design in the Grid tab to compute more.')
+      notices.push(
+        'info',
+        'Nothing to compute',
+        options.rerunStale
+          ? 'No stale runs in this batch.'
+          : options.onlyFailed
+            ? 'No failed runs in this batch.'
+            : 'Every run of this batch is stored already. Add a design in the Grid tab to compute more.'
+      )
     }
     return true
   }
@@ -327,17 +376,29 @@ export const useRunsStore = defineStore('runs', () => {
       return
     }
     const title = action === 'pause' ? 'Could not pause the batch' : 'Could not cancel the batch'
-    const state = await notices.attempt(title, () => (action === 'pause' ? api.batches.pause({ batch: name }) : api.batches.cancel({ batch: name })))
+    const state = await notices.attempt(title, () =>
+      action === 'pause' ? api.batches.pause({ batch: name }) : api.batches.cancel({ batch: name })
+    )
     if (state) progress.value = state
   }
 
   async function exportCsv(): Promise<void> {
     if (!batch.value) return
     const name = batch.value
-    const exported = await notices.attempt('Could not export the table', () => getApi().runs.exportCsv({ batch: name, conditions: conditions.value }))
+    const exported = await notices.attempt('Could not export the table', () =>
+      getApi().runs.exportCsv({ batch: name, conditions: conditions.value })
+    )
     if (!exported) return
-    downloadText(exported.csv, exportFileName(projectStore.project?.name ?? 'batchdesk', name, 'csv'), 'text/csv')
-    notices.push('success', 'Table exported', `${exported.rows.toLocaleString('en-US')} rows saved as CSV in your downloads.`)
+    downloadText(
+      exported.csv,
+      exportFileName(projectStore.project?.name ?? 'batchdesk', name, 'csv'),
+      'text/csv'
+    )
+    notices.push(
+      'success',
+      'Table exported',
+      `${exported.rows.toLocaleString('en-US')} rows saved as CSV in your downloads.`
+    )
   }
 
   function reset(): void {
@@ -376,6 +437,7 @@ export const useRunsStore = defineStore('runs', () => {
     filterAsCode,
     open,
     reload,
+    refreshStatuses,
     ensureRange,
     setConditions,
     addCondition,

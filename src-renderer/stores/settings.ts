@@ -13,7 +13,11 @@ type Theme = Settings['theme']
 const THEME_HINT_KEY = 'batchdesk.theme'
 
 function systemPrefersDark(): boolean {
-  return typeof window !== 'undefined' && typeof window.matchMedia === 'function' && window.matchMedia('(prefers-color-scheme: dark)').matches
+  return (
+    typeof window !== 'undefined' &&
+    typeof window.matchMedia === 'function' &&
+    window.matchMedia('(prefers-color-scheme: dark)').matches
+  )
 }
 
 export const useSettingsStore = defineStore('settings', () => {

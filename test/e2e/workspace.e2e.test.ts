@@ -3,6 +3,28 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, screenshot, startHost, tempDir, type AppHost } from './harness'
 
+/** The quickstart run class with a second result field; `label` is what it prints. */
+function runClassSource(label: string): string {
+  return [
+    "import { Run } from 'batchdesk'",
+    '',
+    'export function min(values: number[]): number { return Math.min(...values) }',
+    'export function max(values: number[]): number { return Math.max(...values) }',
+    'export function sum(values: number[]): number { return values.reduce((t, v) => t + v, 0) }',
+    'export function len(values: number[]): number { return values.length }',
+    '',
+    '/** A × operator(B), and its square root. */',
+    'export default class ExampleRun extends Run {',
+    '  run({ A = 0, B = [1, 2, 3], operator = max }) {',
+    '    const val = A * operator(B)',
+    `    console.log('${label}', val)`,
+    '    return { val, root: Math.sqrt(Math.abs(val)) }',
+    '  }',
+    '}',
+    ''
+  ].join('\n')
+}
+
 /**
  * The whole workspace as a new user meets it: a project made from the quickstart example on the start
  * screen, the run class edited in Monaco, a 3 × 3 × 4 grid built and run, the table filling live, a
@@ -15,11 +37,19 @@ describe('the workspace, from the start screen to a chart', () => {
   const pageErrors: string[] = []
   const parent = tempDir('bd-e2e-new-')
   const shot = (name: string) => screenshot(page, `workspace-${name}`)
+  /** Pastes text where the keyboard focus is: Monaco keeps pasted text as it is (no auto-indent). */
+  const paste = async (text: string) => {
+    await page.evaluate((t) => navigator.clipboard.writeText(t), text)
+    await page.keyboard.press('ControlOrMeta+V')
+  }
 
   beforeAll(async () => {
     host = await startHost()
     browser = await launchBrowser()
-    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } })
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 720 },
+      permissions: ['clipboard-read', 'clipboard-write']
+    })
     page = await context.newPage()
     page.on('pageerror', (error) => pageErrors.push(error.message))
     await page.goto(host.server.url)
@@ -59,29 +89,10 @@ describe('the workspace, from the start screen to a chart', () => {
     await expect.poll(() => page.getByTestId('problem').count(), { timeout: 15_000 }).toBeGreaterThan(0)
     await shot('03-editor-type-error')
     await page.keyboard.press('ControlOrMeta+A')
-    await page.keyboard.insertText(
-      [
-        "import { Run } from 'batchdesk'",
-        '',
-        'export function min(values: number[]): number { return Math.min(...values) }',
-        'export function max(values: number[]): number { return Math.max(...values) }',
-        'export function sum(values: number[]): number { return values.reduce((t, v) => t + v, 0) }',
-        'export function len(values: number[]): number { return values.length }',
-        '',
-        '/** A × operator(B), and its square root. */',
-        'export default class ExampleRun extends Run {',
-        '  run({ A = 0, B = [1, 2, 3], operator = max }) {',
-        '    const val = A * operator(B)',
-        "    console.log('val is', val)",
-        '    return { val, root: Math.sqrt(Math.abs(val)) }',
-        '  }',
-        '}',
-        ''
-      ].join('\n')
-    )
+    await paste(runClassSource('val is'))
     await expect.poll(() => page.getByTestId('problem').count(), { timeout: 15_000 }).toBe(0)
     await page.keyboard.press('ControlOrMeta+S')
-    await expect.poll(() => page.getByTestId('unsaved-marker').count()).toBe(0)
+    await expect.poll(() => page.getByTestId('unsaved-marker').count(), { timeout: 10_000 }).toBe(0)
     await shot('04-editor-saved')
   })
 
@@ -154,6 +165,41 @@ describe('the workspace, from the start screen to a chart', () => {
     await details.waitFor()
     await expect.poll(() => details.innerText()).toContain('val is')
     await shot('10-run-details')
+  })
+
+  it('says how many stored results a code change makes stale, and offers to rerun them', async () => {
+    await page.getByTestId('tab-code').click()
+    await page.getByTestId('editor').locator('.view-lines').click()
+    await page.keyboard.press('ControlOrMeta+A')
+    await paste(runClassSource('val ='))
+    await page.getByTestId('unsaved-marker').waitFor()
+    await page.getByTestId('save-class').click()
+    await expect
+      .poll(() => page.getByTestId('stale-notice').innerText(), { timeout: 10_000 })
+      .toContain('98 stored results are now stale')
+    await shot('11-stale-notice')
+    await page.getByTestId('stale-notice').getByRole('button', { name: 'Go to runs' }).click()
+    await expect
+      .poll(() => page.locator('[data-testid="run-row"][data-status="stale"]').count())
+      .toBeGreaterThan(0)
+    await page.getByTestId('rerun-stale').waitFor()
+    await shot('12-runs-stale')
+  })
+
+  it('switches to the dark theme with Ctrl+Shift+L', async () => {
+    await page.getByTestId('tab-charts').click()
+    await page.getByTestId('chart').locator('canvas').first().waitFor()
+    for (
+      let i = 0;
+      i < 3 && (await page.evaluate(() => document.documentElement.dataset.theme)) !== 'dark';
+      i++
+    )
+      await page.keyboard.press('ControlOrMeta+Shift+L')
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark')
+    await page.waitForTimeout(300) // let the colour transitions finish before the screenshot
+    await shot('13-dark-chart')
+    await page.getByTestId('tab-code').click()
+    await shot('14-dark-code')
   })
 
   it('raised no uncaught error in the page', () => {

@@ -17,8 +17,30 @@ declare global {
 }
 
 self.MonacoEnvironment = {
-  getWorker: (_id: string, label: string) => (label === 'typescript' || label === 'javascript' ? new TsWorker() : new EditorWorker())
+  getWorker: (_id: string, label: string) =>
+    label === 'typescript' || label === 'javascript' ? new TsWorker() : new EditorWorker()
 }
+
+const NODE_GLOBALS = `
+interface Console {
+  log(...data: any[]): void
+  info(...data: any[]): void
+  warn(...data: any[]): void
+  error(...data: any[]): void
+  debug(...data: any[]): void
+  table(data: any, columns?: string[]): void
+  time(label?: string): void
+  timeEnd(label?: string): void
+}
+declare var console: Console
+declare function setTimeout(callback: (...args: any[]) => void, ms?: number, ...args: any[]): any
+declare function clearTimeout(handle: any): void
+declare function setInterval(callback: (...args: any[]) => void, ms?: number, ...args: any[]): any
+declare function clearInterval(handle: any): void
+declare function structuredClone<T>(value: T): T
+declare var performance: { now(): number }
+declare var process: { env: Record<string, string | undefined>; pid: number; platform: string; memoryUsage(): { heapUsed: number; rss: number } }
+`
 
 let configured = false
 let typingsDisposable: monaco.IDisposable | undefined
@@ -37,17 +59,28 @@ function configure(): void {
     lib: ['es2022']
   })
   ts.typescriptDefaults.setDiagnosticsOptions({ noSemanticValidation: false, noSyntaxValidation: false })
+  // Run classes execute in Node workers. The DOM lib would declare far too much (a stray `name` or
+  // `status` would type-check), so only the Node globals run classes commonly use are declared.
+  ts.typescriptDefaults.addExtraLib(NODE_GLOBALS, 'file:///node_modules/@types/batchdesk-globals/index.d.ts')
   monaco.editor.defineTheme('batchdesk-light', {
     base: 'vs',
     inherit: true,
     rules: [],
-    colors: { 'editor.background': '#ffffff', 'editorLineNumber.foreground': '#9aa5b1', 'editor.lineHighlightBackground': '#f5f7fa' }
+    colors: {
+      'editor.background': '#ffffff',
+      'editorLineNumber.foreground': '#9aa5b1',
+      'editor.lineHighlightBackground': '#f5f7fa'
+    }
   })
   monaco.editor.defineTheme('batchdesk-dark', {
     base: 'vs-dark',
     inherit: true,
     rules: [],
-    colors: { 'editor.background': '#1a1d23', 'editorLineNumber.foreground': '#5c6573', 'editor.lineHighlightBackground': '#21252c' }
+    colors: {
+      'editor.background': '#1a1d23',
+      'editorLineNumber.foreground': '#5c6573',
+      'editor.lineHighlightBackground': '#21252c'
+    }
   })
 }
 
@@ -55,7 +88,10 @@ function configure(): void {
 export function setRunApiTypings(file: string, text: string): void {
   configure()
   typingsDisposable?.dispose()
-  typingsDisposable = ts.typescriptDefaults.addExtraLib(text, `file:///node_modules/@types/batchdesk/${file.replace(/^.*[\\/]/, '') || 'index.d.ts'}`)
+  typingsDisposable = ts.typescriptDefaults.addExtraLib(
+    text,
+    `file:///node_modules/@types/batchdesk/${file.replace(/^.*[\\/]/, '') || 'index.d.ts'}`
+  )
 }
 
 export interface EditorMarker {
@@ -118,7 +154,13 @@ export function createCodeEditor(element: HTMLElement, options: CodeEditorOption
       monaco.editor
         .getModelMarkers({ resource: uri })
         .filter((m) => m.severity >= monaco.MarkerSeverity.Warning)
-        .map((m) => ({ line: m.startLineNumber, column: m.startColumn, message: m.message, severity: m.severity === monaco.MarkerSeverity.Error ? 'error' : 'warning', source: m.owner === 'engine' ? 'engine' : 'typescript' }))
+        .map((m) => ({
+          line: m.startLineNumber,
+          column: m.startColumn,
+          message: m.message,
+          severity: m.severity === monaco.MarkerSeverity.Error ? 'error' : 'warning',
+          source: m.owner === 'engine' ? 'engine' : 'typescript'
+        }))
     )
   })
   editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => options.onSave())

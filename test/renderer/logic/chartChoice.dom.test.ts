@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import { chartChoices, chooseChart, sweepShape } from '../../../src-renderer/logic/chartChoice'
-import { heatmapOption, histogramBins, lineOption, LIGHT_PALETTE } from '../../../src-renderer/logic/chartOptions'
+import {
+  heatmapOption,
+  histogramBins,
+  lineOption,
+  LIGHT_PALETTE
+} from '../../../src-renderer/logic/chartOptions'
 
 /** Parameter columns of a full factorial design over the given axes. */
-function factorial(axes: Record<string, (number | string)[]>): { name: string; values: (number | string)[] }[] {
+function factorial(
+  axes: Record<string, (number | string)[]>
+): { name: string; values: (number | string)[] }[] {
   let rows: Record<string, number | string>[] = [{}]
-  for (const [name, values] of Object.entries(axes)) rows = rows.flatMap((row) => values.map((v) => ({ ...row, [name]: v })))
+  for (const [name, values] of Object.entries(axes))
+    rows = rows.flatMap((row) => values.map((v) => ({ ...row, [name]: v })))
   return Object.keys(axes).map((name) => ({ name, values: rows.map((row) => row[name]) }))
 }
 
@@ -22,8 +30,12 @@ describe('chart choice from the sweep shape', () => {
   })
 
   it('draws small multiples for three, parallel coordinates when panels would be too many', () => {
-    expect(chooseChart(sweepShape(factorial({ A: [1, 2, 3], B: [1, 2, 3], C: [1, 2, 3, 4] })))).toBe('small-multiples')
-    expect(chooseChart(sweepShape(factorial({ A: [1, 2], B: [1, 2], C: [1, 2, 3, 4], D: [1, 2, 3, 4] })))).toBe('parallel')
+    expect(chooseChart(sweepShape(factorial({ A: [1, 2, 3], B: [1, 2, 3], C: [1, 2, 3, 4] })))).toBe(
+      'small-multiples'
+    )
+    expect(
+      chooseChart(sweepShape(factorial({ A: [1, 2], B: [1, 2], C: [1, 2, 3, 4], D: [1, 2, 3, 4] })))
+    ).toBe('parallel')
   })
 
   it('falls back to a scatter when nothing varies, and to curves for array fields', () => {
@@ -62,8 +74,20 @@ describe('chart options', () => {
   it('uses large mode and LTTB sampling for 100,000 points', () => {
     const n = 100_000
     const x = Array.from({ length: n }, (_, i) => i)
-    const built = lineOption({ indices: x, x: { name: 'A', values: x }, y: { name: 'val', values: x.map((v) => Math.sin(v)) }, groups: [], selected: new Set(), palette: LIGHT_PALETTE })
-    const [series] = built.option.series as { large: boolean; sampling: string; showSymbol: boolean; data: unknown[] }[]
+    const built = lineOption({
+      indices: x,
+      x: { name: 'A', values: x },
+      y: { name: 'val', values: x.map((v) => Math.sin(v)) },
+      groups: [],
+      selected: new Set(),
+      palette: LIGHT_PALETTE
+    })
+    const [series] = built.option.series as {
+      large: boolean
+      sampling: string
+      showSymbol: boolean
+      data: unknown[]
+    }[]
     expect(series).toMatchObject({ large: true, sampling: 'lttb', showSymbol: false })
     expect(series.data).toHaveLength(n)
   })
@@ -77,7 +101,11 @@ describe('chart options', () => {
       palette: LIGHT_PALETTE
     })
     const [series] = built.option.series as { data: number[][] }[]
-    expect(series.data.map((d) => d.slice(0, 3))).toEqual([[0, 0, 2], [1, 0, 5], [1, 1, 7]])
+    expect(series.data.map((d) => d.slice(0, 3))).toEqual([
+      [0, 0, 2],
+      [1, 0, 5],
+      [1, 1, 7]
+    ])
     expect(built.notes[0]).toContain('mean')
   })
 
@@ -88,7 +116,14 @@ describe('chart options', () => {
   })
 
   it('says what to do when no run has a value yet', () => {
-    const built = lineOption({ indices: [0], x: { name: 'A', values: [1] }, y: { name: 'val', values: [null] }, groups: [], selected: new Set(), palette: LIGHT_PALETTE })
+    const built = lineOption({
+      indices: [0],
+      x: { name: 'A', values: [1] },
+      y: { name: 'val', values: [null] },
+      groups: [],
+      selected: new Set(),
+      palette: LIGHT_PALETTE
+    })
     expect(built.empty).toBe(true)
     expect(built.notes[0]).toContain('Run the batch')
   })

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { chipText, conditionsAsCode, parseChip, type ChipCondition } from '../../../src-renderer/logic/conditions'
+import {
+  chipText,
+  conditionsAsCode,
+  parseChip,
+  type ChipCondition
+} from '../../../src-renderer/logic/conditions'
 
 describe('filter chips', () => {
   it.each([
@@ -32,13 +37,18 @@ describe('filter chips', () => {
     expect(parsed.ok ? '' : parsed.error).toContain(message)
   })
 
-  it.each(['A >= 3', 'B = [2,5,8]', 'operator = min', 'A != 2.5', 'name in ["a b",c]', 'flag = true', 'label = "true"'])(
-    'writes %j back as the same text',
-    (text) => {
-      const parsed = parseChip(text)
-      expect(parsed.ok && chipText(parsed.condition)).toBe(text)
-    }
-  )
+  it.each([
+    'A >= 3',
+    'B = [2,5,8]',
+    'operator = min',
+    'A != 2.5',
+    'name in ["a b",c]',
+    'flag = true',
+    'label = "true"'
+  ])('writes %j back as the same text', (text) => {
+    const parsed = parseChip(text)
+    expect(parsed.ok && chipText(parsed.condition)).toBe(text)
+  })
 
   it('copies the filter as getRunsWith code', () => {
     const conditions: ChipCondition[] = [
@@ -46,7 +56,9 @@ describe('filter chips', () => {
       { name: 'B', op: 'eq', value: [2, 5, 8] },
       { name: 'operator', op: 'eq', value: 'min' }
     ]
-    expect(conditionsAsCode(conditions)).toBe("batch.getRunsWith({ A__le: 3, B: [2, 5, 8], operator: 'min' })")
+    expect(conditionsAsCode(conditions)).toBe(
+      "batch.getRunsWith({ A__le: 3, B: [2, 5, 8], operator: 'min' })"
+    )
     expect(conditionsAsCode([])).toBe('batch.runs')
   })
 })

@@ -56,7 +56,7 @@ describe('linear and log spaces', () => {
   })
 
   it('refuses a log space through zero', () => {
-    expect(() => logspaceValues(0, 10, 3)).toThrow('same sign')
+    expect(() => logspaceValues(0, 10, 3)).toThrow('above 0')
     expect(() => linspaceValues(0, 1, 0)).toThrow('at least 1')
   })
 })
@@ -68,9 +68,31 @@ describe('lists', () => {
     ['1\n2\n3', 'number', [1, 2, 3]],
     ['a, b, "c, d"', 'string', ['a', 'b', 'c, d']],
     ['true, false', 'boolean', [true, false]],
-    ['[[2,5,8],[1,9,6,3,9],[6,4,0,9,4,1]]', 'array', [[2, 5, 8], [1, 9, 6, 3, 9], [6, 4, 0, 9, 4, 1]]],
-    ['[2,5,8]\n[1,9]', 'array', [[2, 5, 8], [1, 9]]],
-    ['[2,5,8], [1,9]', 'array', [[2, 5, 8], [1, 9]]],
+    [
+      '[[2,5,8],[1,9,6,3,9],[6,4,0,9,4,1]]',
+      'array',
+      [
+        [2, 5, 8],
+        [1, 9, 6, 3, 9],
+        [6, 4, 0, 9, 4, 1]
+      ]
+    ],
+    [
+      '[2,5,8]\n[1,9]',
+      'array',
+      [
+        [2, 5, 8],
+        [1, 9]
+      ]
+    ],
+    [
+      '[2,5,8], [1,9]',
+      'array',
+      [
+        [2, 5, 8],
+        [1, 9]
+      ]
+    ],
     ['{"a": 1}\n{"a": 2}', 'object', [{ a: 1 }, { a: 2 }]],
     ['min, max', 'function', ['min', 'max']]
   ] as const)('reads %j as %s values', (text, kind, expected) => {
@@ -95,31 +117,58 @@ describe('factor rows', () => {
   })
 
   it('writes ranges and spaces as the specs the engine expands', () => {
-    expect(parseFactor(input({ mode: 'range', start: '0', stop: '1', step: '0.25', inclusive: true }), 'number', 0)).toMatchObject({
+    expect(
+      parseFactor(input({ mode: 'range', start: '0', stop: '1', step: '0.25', inclusive: true }), 'number', 0)
+    ).toMatchObject({
       ok: true,
       values: [0, 0.25, 0.5, 0.75, 1],
       manifestValue: { $range: [0, 1, 0.25], inclusive: true }
     })
-    expect(parseFactor(input({ mode: 'logspace', start: '1', stop: '100', count: '3' }), 'number', 0)).toMatchObject({ manifestValue: { $logspace: [1, 100, 3] }, values: [1, 10, 100] })
+    expect(
+      parseFactor(input({ mode: 'logspace', start: '1', stop: '100', count: '3' }), 'number', 0)
+    ).toMatchObject({ manifestValue: { $logspace: [1, 100, 3] }, values: [1, 10, 100] })
   })
 
   it('sweeps the functions ticked for a function-valued parameter', () => {
-    expect(parseFactor(input({ mode: 'functions', functions: ['min', 'sum'] }), 'function', { $fn: 'max' })).toMatchObject({ ok: true, values: ['min', 'sum'], swept: true })
-    expect(parseFactor(input({ mode: 'functions', functions: [] }), 'function', { $fn: 'max' })).toEqual({ ok: false, error: 'tick at least one function' })
+    expect(
+      parseFactor(input({ mode: 'functions', functions: ['min', 'sum'] }), 'function', { $fn: 'max' })
+    ).toMatchObject({ ok: true, values: ['min', 'sum'], swept: true })
+    expect(parseFactor(input({ mode: 'functions', functions: [] }), 'function', { $fn: 'max' })).toEqual({
+      ok: false,
+      error: 'tick at least one function'
+    })
   })
 
   it('validates a JSON value for an array parameter', () => {
-    expect(parseFactor(input({ mode: 'value', value: '[1, 2' }), 'array', [])).toMatchObject({ ok: false, error: expect.stringContaining('not valid JSON') })
-    expect(parseFactor(input({ mode: 'value', value: '[1, 2]' }), 'array', [])).toMatchObject({ ok: true, manifestValue: [[1, 2]] })
+    expect(parseFactor(input({ mode: 'value', value: '[1, 2' }), 'array', [])).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('not valid JSON')
+    })
+    expect(parseFactor(input({ mode: 'value', value: '[1, 2]' }), 'array', [])).toMatchObject({
+      ok: true,
+      manifestValue: [[1, 2]]
+    })
   })
 
   it('refuses a list that repeats a value', () => {
-    expect(parseFactor(input({ mode: 'list', list: '1, 2, 1' }), 'number', 0)).toMatchObject({ ok: false, error: expect.stringContaining('repeats') })
+    expect(parseFactor(input({ mode: 'list', list: '1, 2, 1' }), 'number', 0)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('repeats')
+    })
   })
 
   it('reads a stored axis back into a row', () => {
-    expect(factorFromAxis({ $range: [0, 1, 0.1], inclusive: true }, 'number')).toMatchObject({ mode: 'range', start: '0', stop: '1', step: '0.1', inclusive: true })
-    expect(factorFromAxis(['min', 'max'], 'function')).toMatchObject({ mode: 'functions', functions: ['min', 'max'] })
+    expect(factorFromAxis({ $range: [0, 1, 0.1], inclusive: true }, 'number')).toMatchObject({
+      mode: 'range',
+      start: '0',
+      stop: '1',
+      step: '0.1',
+      inclusive: true
+    })
+    expect(factorFromAxis(['min', 'max'], 'function')).toMatchObject({
+      mode: 'functions',
+      functions: ['min', 'max']
+    })
     expect(factorFromAxis([1, 2, 3], 'number')).toMatchObject({ mode: 'list', list: '1, 2, 3' })
   })
 })
@@ -127,17 +176,43 @@ describe('factor rows', () => {
 describe('design size', () => {
   it('multiplies the axis lengths: the quickstart grid is 5 × 3 × 4 = 60 runs', () => {
     const A = parseFactor(input({ mode: 'range', start: '1', stop: '5', step: '1' }), 'number', 0)
-    const B = parseFactor(input({ mode: 'list', list: '[[2,5,8],[1,9,6,3,9],[6,4,0,9,4,1]]' }), 'array', [1, 2, 3])
-    const op = parseFactor(input({ mode: 'functions', functions: ['min', 'max', 'sum', 'len'] }), 'function', { $fn: 'max' })
+    const B = parseFactor(
+      input({ mode: 'list', list: '[[2,5,8],[1,9,6,3,9],[6,4,0,9,4,1]]' }),
+      'array',
+      [1, 2, 3]
+    )
+    const op = parseFactor(
+      input({ mode: 'functions', functions: ['min', 'max', 'sum', 'len'] }),
+      'function',
+      { $fn: 'max' }
+    )
     expect(designSize([A, B, op])).toBe(60)
-    expect(buildGrid([{ name: 'A', parsed: A }, { name: 'B', parsed: B }, { name: 'operator', parsed: op }])).toEqual({
+    expect(
+      buildGrid([
+        { name: 'A', parsed: A },
+        { name: 'B', parsed: B },
+        { name: 'operator', parsed: op }
+      ])
+    ).toEqual({
       ok: true,
-      grid: { A: { $range: [1, 5, 1], inclusive: true }, B: [[2, 5, 8], [1, 9, 6, 3, 9], [6, 4, 0, 9, 4, 1]], operator: ['min', 'max', 'sum', 'len'] }
+      grid: {
+        A: { $range: [1, 5, 1], inclusive: true },
+        B: [
+          [2, 5, 8],
+          [1, 9, 6, 3, 9],
+          [6, 4, 0, 9, 4, 1]
+        ],
+        operator: ['min', 'max', 'sum', 'len']
+      }
     })
   })
 
   it('names the parameter of the first row that does not parse', () => {
     const bad = parseFactor(input({ mode: 'list', list: 'x' }), 'number', 0)
-    expect(buildGrid([{ name: 'A', parsed: bad }])).toMatchObject({ ok: false, name: 'A', error: expect.stringMatching(/^A: /) })
+    expect(buildGrid([{ name: 'A', parsed: bad }])).toMatchObject({
+      ok: false,
+      name: 'A',
+      error: expect.stringMatching(/^A: /)
+    })
   })
 })
