@@ -88,7 +88,9 @@ const SAFE_CALLS = new Set([
   'numpy.dtype',
   'numpy.core.multiarray.scalar',
   'numpy._core.multiarray.scalar',
-  '_codecs.encode'
+  '_codecs.encode',
+  'builtins.bytes',
+  '__builtin__.bytes'
 ])
 /** Globals that may be named as the class of `_reconstruct`. */
 const NDARRAY = new Set(['numpy.ndarray'])
@@ -414,6 +416,10 @@ class Unpickler {
         else this.#fail('makes a NumPy scalar from something that is not bytes')
         return array
       }
+      case 'bytes':
+        // Protocol 2 writes b'' as bytes().
+        if (args.items.length !== 0) this.#fail('calls bytes with arguments')
+        return new Uint8Array(0)
       case 'encode':
         // Protocol 2 writes bytes as _codecs.encode(text, 'latin1').
         if (typeof first !== 'string' || (second !== 'latin1' && second !== 'latin-1')) this.#fail('encodes text with something other than latin1')
