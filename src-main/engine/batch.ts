@@ -102,6 +102,8 @@ interface MemoryResult {
 }
 
 const PROGRESS_INTERVAL_MS = 200
+/** Designs at least this large keep their ids in the index. */
+const DESIGN_CACHE_MIN_RUNS = 10_000
 
 /**
  * A batch of runs: single runs and factorial designs of one or more run classes. Results are stored under
@@ -208,12 +210,22 @@ export class Batch implements RunHost {
     const start = this.#table.length
     const counters = new Int32Array(axes.length)
     const added: Run[] = []
+    // Hashing a million runs takes about a second: large designs keep their ids in the index.
+    const digest =
+      !entry.generateId && total >= DESIGN_CACHE_MIN_RUNS && this.saveResult
+        ? designDigest(axisNames, axisSlots.map((slots, a) => Array.from(slots, (slot) => axisColumns[a].pieces[slot])), pieceSources)
+        : undefined
+    const cachedIds = digest ? this.#writableStore().designIds(this.name, digest) : undefined
+    const useCache = cachedIds !== undefined && cachedIds.length === total * 40
+    const computedIds: string[] | undefined = digest && !useCache ? [] : undefined
     for (let n = 0; n < total; n++) {
       const index = start + n
       for (let a = 0; a < axes.length; a++) axisColumns[a].slots[index] = axisSlots[a][counters[a]]
       for (const { column, slot } of fixedEntries) column.slots[index] = slot
       let id: string
-      if (entry.generateId) {
+      if (useCache) {
+        id = cachedIds.slice(n * 40, n * 40 + 40)
+      } else if (entry.generateId) {
         id = entry.generateId(publicOf(this.#table.parametersOf(index, false)))
       } else {
         let canonical = '{'
@@ -223,6 +235,7 @@ export class Batch implements RunHost {
           canonical += source.axis >= 0 ? axisColumns[source.axis].pieces[axisSlots[source.axis][counters[source.axis]]] : source.constant
         }
         id = idOfCanonical(canonical + '}')
+        computedIds?.push(id)
       }
       this.#table.appendRow(classIndex, id)
       added.push(this.#pushRun(entry, index))
@@ -231,6 +244,13 @@ export class Batch implements RunHost {
         if (++counters[a] < axes[a].length) break
         counters[a] = 0
       }
+    }
+    if (useCache && !this.#spotCheckIds(start, total)) {
+      // The cache disagrees with a fresh hash: never trust it; recompute every id.
+      for (let n = 0; n < total; n++) this.#table.ids[start + n] = this.#pieceId(start + n)
+      this.#writableStore().saveDesignIds(this.name, digest!, this.#table.ids.slice(start, start + total).join(''))
+    } else if (computedIds && digest) {
+      this.#writableStore().saveDesignIds(this.name, digest, computedIds.join(''))
     }
     return added
   }
@@ -333,6 +353,14 @@ export class Batch implements RunHost {
     for (const spec of entry.info.parameters) full[spec.name] = spec.default
     for (const name of Object.keys(parameters)) full[name] = parameters[name]
     return full
+  }
+
+  /** Recomputes a few ids of a design taken from the cache (first, last and some in between). */
+  #spotCheckIds(start: number, total: number): boolean {
+    const picks = new Set([0, total - 1])
+    for (let k = 1; k <= 16; k++) picks.add(Math.floor((total * k) / 17))
+    for (const n of picks) if (this.#pieceId(start + n) !== this.#table.ids[start + n]) return false
+    return true
   }
 
   #pieceId(index: number): string {
@@ -760,6 +788,11 @@ function inlineClassInfo(cls: RunConstructor): RunClassInfo {
     codeHash: createHash('sha256').update(source).digest('hex'),
     functionExports: []
   }
+}
+
+/** Digest of everything that decides a design's ids and their order. */
+function designDigest(axisNames: string[], axisPieces: string[][], pieceSources: { axis: number; constant: string }[]): string {
+  return createHash('sha256').update(JSON.stringify({ v: 1, axisNames, axisPieces, pieceSources })).digest('hex')
 }
 
 function checkObject(value: unknown, what: string): Record<string, unknown> {

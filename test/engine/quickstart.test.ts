@@ -148,3 +148,30 @@ describe('an inline run class with a function-valued parameter', () => {
     batch.close()
   })
 })
+
+describe('a large factorial design', () => {
+  it('reuses its cached ids on reopen, and never trusts a cache that disagrees with the hash', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bd-design-cache-'))
+    const ExampleRun = loadRunClass(exampleFile)
+    const grid = { A: Array.from({ length: 5000 }, (_, i) => i), B: [[1], [2, 3]], operator: [new FunctionRef('min')] }
+    const first = new Batch('big', { path: dir })
+    first.addFactorialRuns(ExampleRun, grid)
+    const ids = first.runs.map((r) => r.id)
+    first.close()
+
+    const again = new Batch('big', { path: dir })
+    again.addFactorialRuns(ExampleRun, grid)
+    expect(again.runs.map((r) => r.id)).toEqual(ids)
+    again.close()
+
+    // Tamper with the cache: the spot check notices and every id is recomputed.
+    const Database = (await import('better-sqlite3')).default
+    const db = new Database(path.join(dir, '_res', '.batchdesk', 'index.sqlite'))
+    db.prepare("UPDATE design_ids SET ids = replace(ids, substr(ids, 1, 40), '0000000000000000000000000000000000000000')").run()
+    db.close()
+    const third = new Batch('big', { path: dir })
+    third.addFactorialRuns(ExampleRun, grid)
+    expect(third.runs.map((r) => r.id)).toEqual(ids)
+    third.close()
+  })
+})

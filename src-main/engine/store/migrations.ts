@@ -69,6 +69,19 @@ export const migrations: readonly Migration[] = [
         PRIMARY KEY (batch, code_hash)
       ) WITHOUT ROWID;
     `
+  },
+  {
+    version: 2,
+    description: 'ids of large designs, so reopening a million-run design does not hash every run again',
+    sql: `
+      CREATE TABLE design_ids (
+        batch TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        ids TEXT NOT NULL,
+        used_at INTEGER NOT NULL,
+        PRIMARY KEY (batch, digest)
+      ) WITHOUT ROWID;
+    `
   }
 ]
 

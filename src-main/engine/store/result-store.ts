@@ -288,6 +288,15 @@ export class ResultStore {
     return this.#query((index) => index.codeVersionSeenAt(batch, codeHash))
   }
 
+  /** Cached ids of a large design (a cache like the rest of the index: callers spot-check them). */
+  designIds(batch: string, digest: string): string | undefined {
+    return this.#query((index) => index.designIds(batch, digest))
+  }
+
+  saveDesignIds(batch: string, digest: string, ids: string): void {
+    if (!this.readOnly) this.#query((index) => index.saveDesignIds(batch, digest, ids))
+  }
+
   /**
    * Re-reads every result file and checks every record; changes nothing. Bytes of a segment beyond what the
    * index covers (a write in progress) are not checked.

@@ -352,6 +352,30 @@ export class RunIndex {
       .get(batch, codeHash) as number | undefined
   }
 
+  /** Cached ids of a design (40 characters each, concatenated), by the digest of everything that makes them. */
+  designIds(batch: string, digest: string): string | undefined {
+    const ids = this.#db.prepare('SELECT ids FROM design_ids WHERE batch = ? AND digest = ?').pluck().get(batch, digest) as string | undefined
+    if (ids !== undefined) {
+      this.#db.prepare('UPDATE design_ids SET used_at = (SELECT max(used_at) + 1 FROM design_ids) WHERE batch = ? AND digest = ?').run(batch, digest)
+    }
+    return ids
+  }
+
+  /** Caches a design's ids; keeps the 8 most recently used designs of a batch (used_at is a use counter). */
+  saveDesignIds(batch: string, digest: string, ids: string): void {
+    this.transaction(() => {
+      this.#db
+        .prepare(
+          'INSERT INTO design_ids (batch, digest, ids, used_at) VALUES (?, ?, ?, (SELECT coalesce(max(used_at), 0) + 1 FROM design_ids)) ' +
+            'ON CONFLICT (batch, digest) DO UPDATE SET ids = excluded.ids, used_at = excluded.used_at'
+        )
+        .run(batch, digest, ids)
+      this.#db
+        .prepare('DELETE FROM design_ids WHERE batch = ? AND digest NOT IN (SELECT digest FROM design_ids WHERE batch = ? ORDER BY used_at DESC LIMIT 8)')
+        .run(batch, batch)
+    })
+  }
+
   /** The schema as SQLite stores it (for the migration snapshot test). */
   schemaSql(): string {
     const rows = this.#db

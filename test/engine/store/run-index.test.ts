@@ -92,3 +92,13 @@ describe('run index', () => {
     expect(store.batches()).toEqual(['alpha', 'mid.v2', 'zeta'])
   })
 })
+
+describe('design id cache', () => {
+  it('returns the ids it was given and keeps the eight most recent designs of a batch', () => {
+    const store = open(makeTempFolder())
+    for (let i = 0; i < 10; i++) store.saveDesignIds('b', `digest${i}`, 'a'.repeat(40) + String(i).padStart(40, '0'))
+    expect(store.designIds('b', 'digest9')).toBe('a'.repeat(40) + '9'.padStart(40, '0'))
+    expect(store.designIds('b', 'digest0')).toBeUndefined()
+    expect(store.designIds('other', 'digest9')).toBeUndefined()
+  })
+})

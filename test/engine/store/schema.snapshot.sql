@@ -8,6 +8,13 @@ CREATE TABLE code_versions (
   seen_at INTEGER NOT NULL,
   PRIMARY KEY (batch, code_hash)
 ) WITHOUT ROWID;
+CREATE TABLE design_ids (
+  batch TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  ids TEXT NOT NULL,
+  used_at INTEGER NOT NULL,
+  PRIMARY KEY (batch, digest)
+) WITHOUT ROWID;
 CREATE TABLE failures (
   batch TEXT NOT NULL,
   id TEXT NOT NULL,
