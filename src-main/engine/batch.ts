@@ -421,7 +421,7 @@ export class Batch implements RunHost {
 
   runStatus(index: number): RunStatus {
     const id = this.#table.ids[index]
-    if (this.#running.has(id)) return 'running'
+    if (this.#running.size > 0 && this.#running.has(id)) return 'running'
     const stored = this.#storedState(id)
     if (stored) {
       if (stored.corrupt) return 'corrupt'
@@ -429,7 +429,8 @@ export class Batch implements RunHost {
       if (!entry.isResultRun && stored.codeHash !== entry.info.codeHash) return 'stale'
       return (stored as StoredState).fresh === true ? 'done' : 'cached'
     }
-    if (this.#failureMap().has(id)) return 'failed'
+    const failures = this.#failureMap()
+    if (failures.size > 0 && failures.has(id)) return 'failed'
     return 'pending'
   }
 
