@@ -8,7 +8,7 @@
  * finishes the rest, because a run that is stored with the same result is never written twice.
  */
 import { randomBytes } from 'node:crypto'
-import { lstatSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { ImportedFrom } from '../project/manifest'
 import type { Project } from '../project/project'
@@ -110,15 +110,21 @@ async function inspectSource(spec: SourceSpec, project: Project, inWorker: boole
   const source = await openSource(spec, inWorker)
   try {
     const scan = await source.scan()
-    const store = acquireStore(path.join(project.dir, '_res'), { readOnly: project.readOnly })
+    const store = storeForReading(project)
     try {
       return inspectScan(scan, project, new RunClassifier(store))
     } finally {
-      store.release()
+      store?.release()
     }
   } finally {
     await source.close()
   }
+}
+
+/** The project's store to compare with; undefined when nothing was ever stored (so inspecting creates nothing). */
+function storeForReading(project: Project): ResultStore | undefined {
+  const folder = path.join(project.dir, '_res')
+  return existsSync(folder) ? acquireStore(folder, { readOnly: project.readOnly }) : undefined
 }
 
 async function importSource(spec: SourceSpec, project: Project, options: ImportPackOptions, inWorker: boolean): Promise<PackImportReport> {
@@ -129,7 +135,7 @@ async function importSource(spec: SourceSpec, project: Project, options: ImportP
   const source = await openSource(spec, inWorker)
   try {
     const scan = await source.scan()
-    const store = acquireStore(path.join(project.dir, '_res'), { readOnly: project.readOnly })
+    const store = options.dryRun ? storeForReading(project) : acquireStore(path.join(project.dir, '_res'))
     try {
       const classifier = new RunClassifier(store)
       const inspection = inspectScan(scan, project, classifier)
@@ -142,11 +148,11 @@ async function importSource(spec: SourceSpec, project: Project, options: ImportP
         addedBatches: plan.newBatches.map((batch) => batch.name),
         keptBoth: plan.keptBoth
       }
-      if (options.dryRun) return report
+      if (options.dryRun || !store) return report
       report.imported = await commit(scan, plan, source, project, store, options.chunkBytes ?? 256 * 1024 * 1024, now)
       return report
     } finally {
-      store.release()
+      store?.release()
     }
   } finally {
     await source.close()

@@ -84,11 +84,12 @@ export function readImportJournal(project: Project): ImportJournal | null {
 
 /** Decides new / present / conflicting for runs against one store, reading each colliding result once. */
 export class RunClassifier {
-  readonly #store: ResultStore
+  readonly #store: ResultStore | undefined
   readonly #stored = new Map<string, ReadonlyMap<string, StoredIdInfo>>()
   readonly #decided = new Map<string, { placement: RunPlacement; reason?: string }>()
 
-  constructor(store: ResultStore) {
+  /** `store` undefined: the project has stored nothing yet, so every run is new. */
+  constructor(store: ResultStore | undefined) {
     this.#store = store
   }
 
@@ -101,6 +102,7 @@ export class RunClassifier {
   }
 
   #decide(batch: string, run: ScannedRun): { placement: RunPlacement; reason?: string } {
+    if (!this.#store) return { placement: 'new' }
     let ids = this.#stored.get(batch)
     if (!ids) this.#stored.set(batch, (ids = this.#store.storedIds(batch)))
     const info = ids.get(run.id)

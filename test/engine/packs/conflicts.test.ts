@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { exportPack, importPack, inspectPack } from '../../../src-main/engine/packs'
@@ -91,7 +92,6 @@ describe('importing a pack into a project that already has some of its runs', ()
   it('counts a damaged stored result as conflicting and does not replace it', async () => {
     const { pack, mine } = await setUp(dir)
     const id = newResult('sweep', exoticRuns(6)[0]).id
-    const { readdirSync, readFileSync, writeFileSync } = await import('node:fs')
     const segment = path.join(mine, '_res', readdirSync(path.join(mine, '_res')).find((name) => name.endsWith('.bdseg'))!)
     const text = readFileSync(segment, 'latin1')
     const at = text.indexOf(`"id":"${id}"`) + 60

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportPack, importPack, PackError, type PackLimits } from '../../../src-main/engine/packs'
-import { craftZip, exoticRuns, makeEmptyProject, makeProject, makeTempFolder, manifestText, readZip, removeFolder, snapshotTree, withProject, type CraftedEntry } from './helpers'
+import { craftZip, exoticRuns, makeEmptyProject, makeProject, makeTempFolder, readZip, removeFolder, snapshotTree, withProject, type CraftedEntry } from './helpers'
 
 let dir: string
 let good: CraftedEntry[]
