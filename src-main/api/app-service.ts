@@ -123,13 +123,19 @@ export class AppService implements ContractHost {
     if (!existsSync(resolved))
       throw new ApiFailure('NOT_FOUND', `The folder ${resolved} does not exist: pick another folder`)
     if (!existsSync(path.join(resolved, MANIFEST_FILE))) return undefined
-    if (this.#project?.dir === resolved && this.#project.readOnly === readOnly) return this.summary()
-    await this.closeProject()
+    if (this.#project?.dir === resolved) {
+      if (this.#project.readOnly === readOnly) return this.summary()
+      await this.closeProject()
+    }
     return this.adoptProject(await Project.open(resolved, { readOnly }))
   }
 
-  /** Makes an opened project the current one (after open or create). */
-  adoptProject(project: Project): ProjectSummary {
+  /**
+   * Makes a freshly opened or created project the current one, closing the previous one only now, so a
+   * project that fails to open leaves the current one open.
+   */
+  async adoptProject(project: Project): Promise<ProjectSummary> {
+    await this.closeProject()
     this.#project = project
     this.config.noteOpened(project.dir, project.manifest.name)
     const summary = this.summary()

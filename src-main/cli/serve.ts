@@ -75,7 +75,7 @@ async function openOrCreate(
 ): Promise<void> {
   const resolved = path.resolve(dir)
   if (!existsSync(path.join(resolved, MANIFEST_FILE)) && example) {
-    service.adoptProject(await Project.create(resolved, { example }))
+    await service.adoptProject(await Project.create(resolved, { example }))
     io.out(`Created the ${example} example in ${resolved}`)
     return
   }

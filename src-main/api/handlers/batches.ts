@@ -70,7 +70,7 @@ export function batchHandlers(app: AppService): DomainHandlers<'batches'> {
       return {
         added,
         batch: summarizeBatch(project, app.projectBatch(batch), app.batchState(batch)),
-        started: run === true
+        started: app.batchState(batch) === 'running'
       }
     },
 

@@ -25,7 +25,6 @@ export function projectHandlers(app: AppService): DomainHandlers<'projects'> {
       const resolved = path.resolve(dir)
       if (existsSync(path.join(resolved, MANIFEST_FILE)))
         throw new ApiFailure('CONFLICT', `${resolved} already holds a project: open it instead`)
-      await app.closeProject()
       return app.adoptProject(await Project.create(resolved, { example, name }))
     },
 
@@ -52,7 +51,6 @@ export function projectHandlers(app: AppService): DomainHandlers<'projects'> {
         throw new ApiFailure('NOT_FOUND', `The folder ${resolved} does not exist`)
       if (existsSync(path.join(resolved, MANIFEST_FILE)))
         throw new ApiFailure('CONFLICT', `${resolved} already holds a project: open it instead`)
-      await app.closeProject()
       return app.adoptProject(await Project.create(resolved, { name }))
     },
 
