@@ -60,7 +60,10 @@ export class RunIndex {
    * @throws the SQLite error when the file is damaged (see isIndexDamaged), IndexTooNewError for a newer schema.
    */
   constructor(file: string, options: { checkIntegrity?: boolean } = {}) {
-    const db = new Database(file)
+    // In Electron the main process points this at a better-sqlite3 build for Electron's ABI (see
+    // src-main/native-binding.ts); Node, the CLI and the tests use the default build.
+    const nativeBinding = process.env.BATCHDESK_SQLITE_BINDING
+    const db = new Database(file, nativeBinding ? { nativeBinding } : undefined)
     try {
       if (file !== ':memory:') {
         db.pragma('journal_mode = WAL')
