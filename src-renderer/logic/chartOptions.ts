@@ -110,6 +110,13 @@ function axisStyle(palette: ChartPalette, name: string, type: 'value' | 'categor
   }
 }
 
+/** Three significant digits for labels inside small cells: 31.37597 → 31.4, 0.004512 → 0.00451. */
+export function shortNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value)
+  if (value !== 0 && (Math.abs(value) >= 1e6 || Math.abs(value) < 1e-3)) return value.toExponential(2)
+  return String(Number(value.toPrecision(3)))
+}
+
 function num(value: CellValue): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null
 }
@@ -228,7 +235,14 @@ export function lineOption(input: LineInput): BuiltChart {
       grid: { left: 64, right: grouped.size > 1 ? 180 : 24, top: 24, bottom: 56 },
       legend:
         grouped.size > 1
-          ? { type: 'scroll', orient: 'vertical', right: 8, top: 24, textStyle: { color: palette.subtext } }
+          ? {
+              type: 'scroll',
+              orient: 'vertical',
+              right: 8,
+              top: 24,
+              textStyle: { color: palette.subtext },
+              data: [...grouped.keys()].slice(0, MAX_SERIES)
+            }
           : { show: false },
       tooltip: { trigger: 'axis', confine: true, axisPointer: { type: 'line' } },
       xAxis: {
@@ -320,9 +334,9 @@ export function heatmapOption(input: HeatmapInput): BuiltChart {
     notes,
     option: {
       ...baseOption(palette),
-      grid: { left: 72, right: 96, top: 24, bottom: 56 },
+      grid: { left: 88, right: 96, top: 24, bottom: 56 },
       xAxis: { ...axisStyle(palette, x.name, 'category', xs.map(label)), splitArea: { show: false } },
-      yAxis: { ...axisStyle(palette, y.name, 'category', ys.map(label)), nameGap: 52 },
+      yAxis: { ...axisStyle(palette, y.name, 'category', ys.map(label)), nameGap: 64 },
       visualMap: {
         min: Number.isFinite(min) ? min : 0,
         max: Number.isFinite(max) ? (max === min ? min + 1 : max) : 1,
@@ -340,7 +354,13 @@ export function heatmapOption(input: HeatmapInput): BuiltChart {
           type: 'heatmap',
           name: value.name,
           data,
-          label: { show: xs.length * ys.length <= 100, color: palette.text, fontSize: 11 },
+          // Labels only where a cell is wide enough to hold three significant digits.
+          label: {
+            show: xs.length <= 16 && ys.length <= 24,
+            color: palette.text,
+            fontSize: 11,
+            formatter: ((p: { data: number[] }) => shortNumber(p.data[2])) as never
+          },
           progressive: 5000,
           emphasis: { itemStyle: { borderColor: palette.accent, borderWidth: 2 } }
         } as never
@@ -610,6 +630,8 @@ export function smallMultiplesOption(input: SmallMultiplesInput): BuiltChart {
 
 export interface CurvesInput {
   field: string
+  /** Another array field of the same runs for the x axis (y against x); undefined: the position. */
+  against?: { field: string; series: Map<number, number[] | null> }
   series: { index: number; id: string; values: number[] | null; label: string }[]
   palette: ChartPalette
 }
@@ -644,7 +666,11 @@ export function curvesOption(input: CurvesInput): BuiltChart {
             }
           : { show: false },
       tooltip: { trigger: 'axis', confine: true },
-      xAxis: axisStyle(input.palette, `position in ${input.field}`, 'value'),
+      xAxis: axisStyle(
+        input.palette,
+        input.against ? input.against.field : `position in ${input.field}`,
+        'value'
+      ),
       yAxis: axisStyle(input.palette, input.field, 'value'),
       dataZoom: [{ type: 'inside', xAxisIndex: 0 }],
       series: drawn.map((s) => {
@@ -653,7 +679,7 @@ export function curvesOption(input: CurvesInput): BuiltChart {
         return {
           type: 'line',
           name: s.label,
-          data: values.map((v, i) => [i, v]),
+          data: curvePoints(values, input.against?.series.get(s.index) ?? null, Boolean(input.against)),
           showSymbol: false,
           sampling: 'lttb',
           large,
@@ -662,6 +688,15 @@ export function curvesOption(input: CurvesInput): BuiltChart {
       })
     }
   }
+}
+
+/** Points of one curve: against the other array when there is one of the same length, else the position. */
+function curvePoints(values: number[], xs: number[] | null, paired: boolean): [number, number][] {
+  if (paired && xs) {
+    const n = Math.min(values.length, xs.length)
+    return Array.from({ length: n }, (_, i) => [xs[i], values[i]])
+  }
+  return values.map((v, i) => [i, v])
 }
 
 /** Bins for a histogram: about √n bins (10 to 60), edges at round numbers when possible. */

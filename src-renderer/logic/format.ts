@@ -43,6 +43,19 @@ export function formatCell(value: unknown, maxLength = 60): string {
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text
 }
 
+/**
+ * A number in a table cell: six significant digits (31.37597501 → 31.376) so columns stay readable;
+ * the details panel shows the full value.
+ */
+export function formatTableCell(value: unknown): string {
+  if (typeof value === 'number' && !Number.isInteger(value) && Number.isFinite(value)) {
+    return Math.abs(value) >= 1e-4 && Math.abs(value) < 1e9
+      ? String(Number(value.toPrecision(6)))
+      : value.toExponential(4)
+  }
+  return formatCell(value, 40)
+}
+
 /** The first 8 characters of a 40-character id: enough to tell runs apart at a glance. */
 export function shortId(id: string): string {
   return id.slice(0, 8)

@@ -38,6 +38,9 @@ export const useChartsStore = defineStore('charts', () => {
   const scatterX = ref<FieldRef | null>(null)
   const scatterY = ref<FieldRef | null>(null)
   const arrayField = ref<string | null>(null)
+  /** Array field on the x axis of curves (a trajectory's y against its x); null: the position in the array. */
+  const arrayXField = ref<string | null>(null)
+  const arraysX = shallowRef<ArraySeries[]>([])
   /** Result fields holding arrays of numbers, found in a finished run's result. */
   const arrayFields = ref<string[]>([])
   const data = shallowRef<ChartColumns | null>(null)
@@ -139,26 +142,34 @@ export const useChartsStore = defineStore('charts', () => {
             .filter(([, v]) => Array.isArray(v) && v.length > 1 && v.every((x) => typeof x === 'number'))
             .map(([k]) => k)
         : []
-    if (!arrayField.value || !arrayFields.value.includes(arrayField.value))
-      arrayField.value = arrayFields.value[0] ?? null
+    if (!arrayField.value || !arrayFields.value.includes(arrayField.value)) {
+      // Two arrays named like coordinates (x and y) read best as a curve of one against the other.
+      const hasXY = arrayFields.value.includes('x') && arrayFields.value.includes('y')
+      arrayField.value = hasXY ? 'y' : (arrayFields.value[0] ?? null)
+      arrayXField.value = hasXY ? 'x' : null
+    }
   }
 
   async function loadArrays(): Promise<void> {
     const batch = runs.batch
-    if (!batch || !arrayField.value) {
-      arrays.value = []
-      return
-    }
     const indices = [...runs.selection].slice(0, 50)
-    if (indices.length === 0) {
+    if (!batch || !arrayField.value || indices.length === 0) {
       arrays.value = []
+      arraysX.value = []
       return
     }
-    const field = arrayField.value
-    const result = await notices.attempt(`Could not load ${field} of the selected runs`, () =>
-      getApi().results.arrays({ batch, indices, field })
-    )
-    arrays.value = result?.series ?? []
+    const api = getApi()
+    const fetch = (field: string) =>
+      notices.attempt(`Could not load ${field} of the selected runs`, () =>
+        api.results.arrays({ batch, indices, field })
+      )
+    const against = arrayXField.value
+    const [ys, xs] = await Promise.all([
+      fetch(arrayField.value),
+      against ? fetch(against) : Promise.resolve(undefined)
+    ])
+    arrays.value = ys?.series ?? []
+    arraysX.value = xs?.series ?? []
   }
 
   async function loadRuntimes(): Promise<void> {
@@ -183,6 +194,7 @@ export const useChartsStore = defineStore('charts', () => {
     scatterX.value = null
     scatterY.value = null
     arrayField.value = null
+    arrayXField.value = null
     data.value = null
     arrays.value = []
   }
@@ -196,6 +208,8 @@ export const useChartsStore = defineStore('charts', () => {
     scatterX,
     scatterY,
     arrayField,
+    arrayXField,
+    arraysX,
     arrayFields,
     data,
     arrays,
