@@ -10,7 +10,7 @@ import { open, rename, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { promisify } from 'node:util'
-import { deflateRaw } from 'node:zlib'
+import { deflateRaw, type ZlibOptions } from 'node:zlib'
 import * as yazl from 'yazl'
 import { packageRoot } from '../package-root'
 import type { Project } from '../project/project'
@@ -35,7 +35,7 @@ import {
 } from './format'
 import { sha256Hex } from './verify-record'
 
-const deflateRawAsync = promisify(deflateRaw)
+const deflateRawAsync = promisify(deflateRaw) as (buffer: Buffer, options: ZlibOptions) => Promise<Buffer>
 
 export interface ExportPackOptions {
   /** Only this batch (default: every batch of the project manifest). */
@@ -247,12 +247,16 @@ class PackWriter {
     // accept as a zip bomb; such entries are stored uncompressed.
     let compress = true
     if (bytes > this.#limits.ratioFloorBytes) {
-      const deflated = await deflateRawAsync(Buffer.concat(parts, bytes))
+      const deflated = await deflateRawAsync(Buffer.concat(parts, bytes), { level: COMPRESSION_LEVEL })
       compress = bytes <= deflated.length * (this.#limits.maxCompressionRatio / 2)
     }
+    // yazl keeps every entry (and so this callback) until the zip ends: the data must not stay reachable
+    // from it once read, or the whole pack would end up in memory.
+    let pending: Buffer[] | undefined = parts
     const consumed = new Promise<void>((resolve, reject) => {
-      this.#zip.addReadStreamLazy(name, { mtime: EPOCH, mode: 0o100644, compress, size: bytes }, (callback) => {
-        const stream = Readable.from(parts, { objectMode: false })
+      this.#zip.addReadStreamLazy(name, { mtime: EPOCH, mode: 0o100644, compressionLevel: compress ? COMPRESSION_LEVEL : 0, size: bytes }, (callback) => {
+        const stream = Readable.from(pending ?? [], { objectMode: false })
+        pending = undefined
         stream.once('end', resolve)
         stream.once('error', reject)
         callback(null, stream)
@@ -281,6 +285,10 @@ class PackWriter {
     await this.#done.catch(() => undefined)
   }
 }
+
+// Deflate level 1: on record JSON it is about ten times faster than the default 6 for a pack about 10 %
+// larger (measured on 2 MB of numbers: 186 vs 18 MB/s); on base64 typed arrays the sizes are equal.
+const COMPRESSION_LEVEL = 1
 
 // A fixed timestamp: the pack's bytes then depend only on its content and creation time in the manifest.
 const EPOCH = new Date('2000-01-01T00:00:00Z')
