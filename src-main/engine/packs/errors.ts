@@ -11,7 +11,8 @@
  * - `INPUT`: bad arguments (missing batch name, read-only project, not a folder).
  * - `CHANGED`: the pack changed on disk between inspecting and importing it.
  */
-export type PackErrorCode = 'NOT_A_PACK' | 'UNSAFE_ENTRY' | 'LIMIT' | 'MANIFEST' | 'VERSION' | 'UNSAFE_PICKLE' | 'INPUT' | 'CHANGED'
+export type PackErrorCode =
+  'NOT_A_PACK' | 'UNSAFE_ENTRY' | 'LIMIT' | 'MANIFEST' | 'VERSION' | 'UNSAFE_PICKLE' | 'INPUT' | 'CHANGED'
 
 export class PackError extends Error {
   constructor(

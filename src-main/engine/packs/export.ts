@@ -64,14 +64,21 @@ export interface ExportPackReport {
  * Corrupt records are left out and listed in the report.
  * @throws PackError INPUT for an unknown batch or an export that matches no runs; I/O errors as they come.
  */
-export async function exportPack(project: Project, file: string, options: ExportPackOptions = {}): Promise<ExportPackReport> {
+export async function exportPack(
+  project: Project,
+  file: string,
+  options: ExportPackOptions = {}
+): Promise<ExportPackReport> {
   const target = path.resolve(file)
   const limits = packLimits(options.limits)
   const store = acquireStore(path.join(project.dir, '_res'), { readOnly: project.readOnly })
   try {
     const batchNames = exportedBatches(project, store, options.batch)
     const matches = compileConditions(options.conditions ?? [])
-    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
+    const temp = path.join(
+      path.dirname(target),
+      `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`
+    )
     const writer = new PackWriter(temp, limits)
     const report: ExportPackReport = { file: target, runs: 0, bytes: 0, batches: [], skipped: [] }
     const manifest: PackManifest = {
@@ -86,7 +93,15 @@ export async function exportPack(project: Project, file: string, options: Export
     }
     try {
       for (const batch of batchNames) {
-        const runs = await writeBatchRecords(writer, store, batch, matches, manifest.runs, report, options.signal)
+        const runs = await writeBatchRecords(
+          writer,
+          store,
+          batch,
+          matches,
+          manifest.runs,
+          report,
+          options.signal
+        )
         if (runs.length === 0) continue
         report.batches.push({ name: batch, runs: runs.length })
         const code = await writeSourceFiles(writer, project, batch, limits)
@@ -94,7 +109,10 @@ export async function exportPack(project: Project, file: string, options: Export
       }
       if (report.runs === 0) {
         const what = options.conditions?.length ? 'stored runs match those conditions' : 'runs are stored'
-        throw new PackError('INPUT', `Nothing to export: no ${what}${options.batch ? ` in batch ${options.batch}` : ' in this project'}`)
+        throw new PackError(
+          'INPUT',
+          `Nothing to export: no ${what}${options.batch ? ` in batch ${options.batch}` : ' in this project'}`
+        )
       }
       writer.addBuffer(MANIFEST_ENTRY, Buffer.from(JSON.stringify(manifest)))
       report.bytes = await writer.finish()
@@ -114,7 +132,10 @@ function exportedBatches(project: Project, store: ResultStore, only: string | un
   const inManifest = project.manifest.batches.map((batch) => batch.name)
   if (only === undefined) return inManifest
   if (inManifest.includes(only) || store.batches().includes(only)) return [only]
-  throw new PackError('INPUT', `There is no batch '${only}' in this project; ${inManifest.length ? `batches: ${inManifest.join(', ')}` : 'it has no batches yet'}`)
+  throw new PackError(
+    'INPUT',
+    `There is no batch '${only}' in this project; ${inManifest.length ? `batches: ${inManifest.join(', ')}` : 'it has no batches yet'}`
+  )
 }
 
 async function writeBatchRecords(
@@ -182,12 +203,18 @@ async function writeBatchRecords(
 const NEWLINE = Buffer.from('\n')
 
 /** The batch's run class file, for reference (importers never run it). */
-async function writeSourceFiles(writer: PackWriter, project: Project, batch: string, limits: PackLimits): Promise<PackCodeFile[]> {
+async function writeSourceFiles(
+  writer: PackWriter,
+  project: Project,
+  batch: string,
+  limits: PackLimits
+): Promise<PackCodeFile[]> {
   const entry = project.manifest.batches.find((b) => b.name === batch)
   if (!entry) return []
   const source = path.join(project.dir, entry.runClass)
   const file = path.basename(entry.runClass)
-  if (!isCodeFileName(file) || !existsSync(source) || statSync(source).size > limits.maxCodeFileBytes) return []
+  if (!isCodeFileName(file) || !existsSync(source) || statSync(source).size > limits.maxCodeFileBytes)
+    return []
   const content = readFileSync(source)
   const name = codeEntryName(batch, file)
   writer.addBuffer(name, content)
@@ -254,13 +281,17 @@ class PackWriter {
     // from it once read, or the whole pack would end up in memory.
     let pending: Buffer[] | undefined = parts
     const consumed = new Promise<void>((resolve, reject) => {
-      this.#zip.addReadStreamLazy(name, { mtime: EPOCH, mode: 0o100644, compressionLevel: compress ? COMPRESSION_LEVEL : 0, size: bytes }, (callback) => {
-        const stream = Readable.from(pending ?? [], { objectMode: false })
-        pending = undefined
-        stream.once('end', resolve)
-        stream.once('error', reject)
-        callback(null, stream)
-      })
+      this.#zip.addReadStreamLazy(
+        name,
+        { mtime: EPOCH, mode: 0o100644, compressionLevel: compress ? COMPRESSION_LEVEL : 0, size: bytes },
+        (callback) => {
+          const stream = Readable.from(pending ?? [], { objectMode: false })
+          pending = undefined
+          stream.once('end', resolve)
+          stream.once('error', reject)
+          callback(null, stream)
+        }
+      )
     })
     await Promise.race([consumed, this.#done.then(() => undefined)])
     if (this.#failure) throw this.#failure

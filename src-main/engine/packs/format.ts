@@ -61,7 +61,8 @@ export function packLimits(overrides: Partial<PackLimits> = {}): PackLimits {
 }
 
 /** What an entry name is, or undefined when the name is not one a pack may hold. */
-export type EntryKind = { kind: 'manifest' } | { kind: 'results'; batch: string } | { kind: 'code'; batch: string; file: string }
+export type EntryKind =
+  { kind: 'manifest' } | { kind: 'results'; batch: string } | { kind: 'code'; batch: string; file: string }
 
 /** Classifies an entry name against the strict patterns; anything else (traversal, absolute, odd) is undefined. */
 export function classifyEntryName(name: string): EntryKind | undefined {

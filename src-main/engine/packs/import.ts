@@ -65,12 +65,20 @@ export interface PackImportReport extends PackInspection {
  * Reads and verifies a pack and compares it with the project; writes nothing.
  * @throws PackError when the pack as a whole is unusable (runs that fail are listed in the report).
  */
-export async function inspectPack(file: string, project: Project, options: InspectPackOptions = {}): Promise<PackInspection> {
+export async function inspectPack(
+  file: string,
+  project: Project,
+  options: InspectPackOptions = {}
+): Promise<PackInspection> {
   return inspectSource(packSpec(file, options), project, false)
 }
 
 /** inspectPack with the reading and parsing done in a worker thread (for the Electron main process). */
-export async function inspectPackInWorker(file: string, project: Project, options: InspectPackOptions = {}): Promise<PackInspection> {
+export async function inspectPackInWorker(
+  file: string,
+  project: Project,
+  options: InspectPackOptions = {}
+): Promise<PackInspection> {
   return inspectSource(packSpec(file, options), project, true)
 }
 
@@ -79,12 +87,20 @@ export async function inspectPackInWorker(file: string, project: Project, option
  * @throws PackError when the pack as a whole is unusable or the project is read-only; ProjectInUseError
  *   when another process writes to the project.
  */
-export async function importPack(file: string, project: Project, options: ImportPackOptions = {}): Promise<PackImportReport> {
+export async function importPack(
+  file: string,
+  project: Project,
+  options: ImportPackOptions = {}
+): Promise<PackImportReport> {
   return importSource(packSpec(file, options), project, options, false)
 }
 
 /** importPack with the reading and parsing done in a worker thread (for the Electron main process). */
-export async function importPackInWorker(file: string, project: Project, options: ImportPackOptions = {}): Promise<PackImportReport> {
+export async function importPackInWorker(
+  file: string,
+  project: Project,
+  options: ImportPackOptions = {}
+): Promise<PackImportReport> {
   return importSource(packSpec(file, options), project, options, true)
 }
 
@@ -92,13 +108,31 @@ export async function importPackInWorker(file: string, project: Project, options
  * Imports a batchpy `_res` folder's `<batch>_<id>.npy` results (read with a safe unpickler that never runs
  * code). Ids are recomputed with Batchdesk's encoding; the batchpy id is kept as origin.legacyId.
  */
-export async function importLegacyResults(folder: string, project: Project, options: ImportLegacyOptions): Promise<PackImportReport> {
-  return importSource({ kind: 'legacy', folder: path.resolve(folder), batch: options.batch }, project, options, false)
+export async function importLegacyResults(
+  folder: string,
+  project: Project,
+  options: ImportLegacyOptions
+): Promise<PackImportReport> {
+  return importSource(
+    { kind: 'legacy', folder: path.resolve(folder), batch: options.batch },
+    project,
+    options,
+    false
+  )
 }
 
 /** importLegacyResults with the parsing done in a worker thread. */
-export async function importLegacyResultsInWorker(folder: string, project: Project, options: ImportLegacyOptions): Promise<PackImportReport> {
-  return importSource({ kind: 'legacy', folder: path.resolve(folder), batch: options.batch }, project, options, true)
+export async function importLegacyResultsInWorker(
+  folder: string,
+  project: Project,
+  options: ImportLegacyOptions
+): Promise<PackImportReport> {
+  return importSource(
+    { kind: 'legacy', folder: path.resolve(folder), batch: options.batch },
+    project,
+    options,
+    true
+  )
 }
 
 function packSpec(file: string, options: InspectPackOptions): SourceSpec {
@@ -131,9 +165,17 @@ function storeForReading(project: Project): ResultStore | undefined {
   return existsSync(folder) ? acquireStore(folder, { readOnly: project.readOnly }) : undefined
 }
 
-async function importSource(spec: SourceSpec, project: Project, options: ImportPackOptions, inWorker: boolean): Promise<PackImportReport> {
+async function importSource(
+  spec: SourceSpec,
+  project: Project,
+  options: ImportPackOptions,
+  inWorker: boolean
+): Promise<PackImportReport> {
   if (project.readOnly && !options.dryRun) {
-    throw new PackError('INPUT', `The project ${project.dir} is open read-only (another Batchdesk is writing to it); close that one and import again`)
+    throw new PackError(
+      'INPUT',
+      `The project ${project.dir} is open read-only (another Batchdesk is writing to it); close that one and import again`
+    )
   }
   const now = options.now ?? new Date()
   const source = await openSource(spec, inWorker)
@@ -153,7 +195,15 @@ async function importSource(spec: SourceSpec, project: Project, options: ImportP
         keptBoth: plan.keptBoth
       }
       if (options.dryRun || !store) return report
-      report.imported = await commit(scan, plan, source, project, store, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, now)
+      report.imported = await commit(
+        scan,
+        plan,
+        source,
+        project,
+        store,
+        options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+        now
+      )
       return report
     } finally {
       store?.release()
@@ -173,7 +223,13 @@ interface ImportPlan {
   touched: Set<string>
 }
 
-function planImport(scan: PackScan, project: Project, classifier: RunClassifier, policy: ConflictPolicy, now: Date): ImportPlan {
+function planImport(
+  scan: PackScan,
+  project: Project,
+  classifier: RunClassifier,
+  policy: ConflictPolicy,
+  now: Date
+): ImportPlan {
   const inManifest = new Set(project.manifest.batches.map((batch) => batch.name))
   const plan: ImportPlan = { targets: new Map(), newBatches: [], keptBoth: [], touched: new Set() }
   const byBatch = new Map<string, ScannedRun[]>()
@@ -222,15 +278,32 @@ function keepBothBatch(batch: string, runs: ScannedRun[], classifier: RunClassif
   }
 }
 
-async function commit(scan: PackScan, plan: ImportPlan, source: PackSource, project: Project, store: ResultStore, chunkBytes: number, now: Date): Promise<number> {
+async function commit(
+  scan: PackScan,
+  plan: ImportPlan,
+  source: PackSource,
+  project: Project,
+  store: ResultStore,
+  chunkBytes: number,
+  now: Date
+): Promise<number> {
   if (plan.targets.size === 0 && plan.newBatches.length === 0) return 0
   const importedAt = now.toISOString()
   const label = displayName(scan.file)
   const journal = path.join(project.dir, IMPORT_JOURNAL)
-  writeFileAtomically(journal, JSON.stringify({ source: scan.file, startedAt: importedAt, pid: process.pid }) + '\n')
-  const codeFiles = plan.newBatches.map((batch) => writeReferenceCode(project, scan, batch.name, batch.from, label, importedAt))
+  writeFileAtomically(
+    journal,
+    JSON.stringify({ source: scan.file, startedAt: importedAt, pid: process.pid }) + '\n'
+  )
+  const codeFiles = plan.newBatches.map((batch) =>
+    writeReferenceCode(project, scan, batch.name, batch.from, label, importedAt)
+  )
 
-  const origin: ResultOrigin & { packCreatedAt?: string } = { pack: label, importedAt, packCreatedAt: scan.createdAt }
+  const origin: ResultOrigin & { packCreatedAt?: string } = {
+    pack: label,
+    importedAt,
+    packCreatedAt: scan.createdAt
+  }
   if (scan.author) origin.author = scan.author
   let imported = 0
   await source.records(new Set(plan.targets.keys()), chunkBytes, async (records) => {
@@ -254,12 +327,16 @@ async function commit(scan: PackScan, plan: ImportPlan, source: PackSource, proj
     imported += results.length
   })
   if (imported !== plan.targets.size) {
-    throw new PackError('CHANGED', `${label} changed while it was being imported (${imported} of ${plan.targets.size} runs were read again); import it again`)
+    throw new PackError(
+      'CHANGED',
+      `${label} changed while it was being imported (${imported} of ${plan.targets.size} runs were read again); import it again`
+    )
   }
 
   const imported_: ImportedFrom = { source: label, importedAt }
   if (scan.author) imported_.author = scan.author
-  for (const [i, batch] of plan.newBatches.entries()) await project.addBatch(batch.name, codeFiles[i], imported_)
+  for (const [i, batch] of plan.newBatches.entries())
+    await project.addBatch(batch.name, codeFiles[i], imported_)
   if (plan.newBatches.length > 0) project.save()
   for (const name of plan.touched) await project.reloadBatch(name)
   unlinkSync(journal)
@@ -271,12 +348,23 @@ async function commit(scan: PackScan, plan: ImportPlan, source: PackSource, proj
  * placeholder when the pack has none) and returns its path relative to the project. Destination names are
  * made here from the validated batch and file names, never taken from the zip.
  */
-function writeReferenceCode(project: Project, scan: PackScan, batch: string, from: string, label: string, importedAt: string): string {
+function writeReferenceCode(
+  project: Project,
+  scan: PackScan,
+  batch: string,
+  from: string,
+  label: string,
+  importedAt: string
+): string {
   const root = path.join(project.dir, 'imported')
   const folder = path.join(root, batch.replace(/\.\./g, '_.'))
   for (const dir of [root, folder]) {
     const stats = lstatSync(dir, { throwIfNoEntry: false })
-    if (stats?.isSymbolicLink()) throw new PackError('INPUT', `${dir} is a symbolic link; Batchdesk copies imported code only into a plain folder`)
+    if (stats?.isSymbolicLink())
+      throw new PackError(
+        'INPUT',
+        `${dir} is a symbolic link; Batchdesk copies imported code only into a plain folder`
+      )
   }
   mkdirSync(folder, { recursive: true })
   const files = scan.code.filter((code) => code.batch === from && isCodeFileName(code.file))
@@ -287,7 +375,8 @@ function writeReferenceCode(project: Project, scan: PackScan, batch: string, fro
     writeFileAtomically(path.join(folder, file), note)
   }
   const relative = path.relative(project.dir, path.join(folder, file))
-  if (relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`reference code path ${relative} is outside the project`)
+  if (relative.startsWith('..') || path.isAbsolute(relative))
+    throw new Error(`reference code path ${relative} is outside the project`)
   return relative.split(path.sep).join('/')
 }
 

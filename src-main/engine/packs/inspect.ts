@@ -76,7 +76,9 @@ export function readImportJournal(project: Project): ImportJournal | null {
   if (!existsSync(file)) return null
   try {
     const journal = JSON.parse(readFileSync(file, 'utf8')) as ImportJournal
-    return typeof journal.source === 'string' ? { source: journal.source, startedAt: String(journal.startedAt), pid: Number(journal.pid) } : null
+    return typeof journal.source === 'string'
+      ? { source: journal.source, startedAt: String(journal.startedAt), pid: Number(journal.pid) }
+      : null
   } catch {
     return { source: '(unreadable journal)', startedAt: '', pid: 0 }
   }
@@ -107,16 +109,25 @@ export class RunClassifier {
     if (!ids) this.#stored.set(batch, (ids = this.#store.storedIds(batch)))
     const info = ids.get(run.id)
     if (!info) return { placement: 'new' }
-    if (info.corrupt) return { placement: 'conflicting', reason: 'the result stored here is damaged (run it again to replace it)' }
+    if (info.corrupt)
+      return {
+        placement: 'conflicting',
+        reason: 'the result stored here is damaged (run it again to replace it)'
+      }
     let sha: string
     try {
       const stored = this.#store.read(batch, run.id)
       if (!stored) return { placement: 'new' }
       sha = sha256Hex(encodeToJson(stored.result))
     } catch (error) {
-      return { placement: 'conflicting', reason: `the result stored here cannot be read (${(error as Error).message})` }
+      return {
+        placement: 'conflicting',
+        reason: `the result stored here cannot be read (${(error as Error).message})`
+      }
     }
-    return sha === run.resultSha256 ? { placement: 'present' } : { placement: 'conflicting', reason: 'a different result is stored here' }
+    return sha === run.resultSha256
+      ? { placement: 'present' }
+      : { placement: 'conflicting', reason: 'a different result is stored here' }
   }
 }
 
@@ -125,7 +136,15 @@ export function inspectScan(scan: PackScan, project: Project, classifier: RunCla
   const inProject = new Set(project.manifest.batches.map((batch) => batch.name))
   const summaries = new Map<string, PackBatchSummary>()
   for (const batch of scan.batches) {
-    summaries.set(batch.name, { name: batch.name, listed: batch.listedRuns, new: 0, present: 0, conflicting: 0, rejected: 0, inProject: inProject.has(batch.name) })
+    summaries.set(batch.name, {
+      name: batch.name,
+      listed: batch.listedRuns,
+      new: 0,
+      present: 0,
+      conflicting: 0,
+      rejected: 0,
+      inProject: inProject.has(batch.name)
+    })
   }
   const conflicts: PackInspection['conflicts'] = []
   for (const run of scan.runs) {

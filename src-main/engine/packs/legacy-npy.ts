@@ -20,7 +20,8 @@ interface NpyHeader {
  */
 export function readNpy(bytes: Uint8Array, label: string): unknown {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  if (buffer.length < 10 || !buffer.subarray(0, 6).equals(MAGIC)) throw new PickleError(`${label} is not a NumPy .npy file (it does not start with \\x93NUMPY)`)
+  if (buffer.length < 10 || !buffer.subarray(0, 6).equals(MAGIC))
+    throw new PickleError(`${label} is not a NumPy .npy file (it does not start with \\x93NUMPY)`)
   const major = buffer[6]
   let headerLength: number
   let start: number
@@ -32,10 +33,15 @@ export function readNpy(bytes: Uint8Array, label: string): unknown {
     headerLength = buffer.readUInt32LE(8)
     start = 12
   } else {
-    throw new PickleError(`${label} uses .npy format version ${major}, which is not read (versions 1 to 3 are)`)
+    throw new PickleError(
+      `${label} uses .npy format version ${major}, which is not read (versions 1 to 3 are)`
+    )
   }
   if (start + headerLength > buffer.length) throw new PickleError(`${label} is cut short inside its header`)
-  const header = parseHeader(buffer.toString(major === 3 ? 'utf8' : 'latin1', start, start + headerLength), label)
+  const header = parseHeader(
+    buffer.toString(major === 3 ? 'utf8' : 'latin1', start, start + headerLength),
+    label
+  )
   const data = bytes.subarray(start + headerLength)
   if (/^[|<>=]?O8?$/.test(header.descr)) return unpickle(data, label)
   const array = new NpArray()
@@ -50,7 +56,9 @@ export function readNpy(bytes: Uint8Array, label: string): unknown {
 /** Parses the header, a Python dict literal such as `{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }`. */
 function parseHeader(text: string, label: string): NpyHeader {
   const fail = (): never => {
-    throw new PickleError(`${label} has a .npy header that cannot be read: ${JSON.stringify(text.trim().slice(0, 120))}`)
+    throw new PickleError(
+      `${label} has a .npy header that cannot be read: ${JSON.stringify(text.trim().slice(0, 120))}`
+    )
   }
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]{1,20})['"]/.exec(text)?.[1] ?? fail()
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text)?.[1] ?? fail()

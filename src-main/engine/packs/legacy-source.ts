@@ -22,14 +22,23 @@ const MAX_FILE_BYTES = 1024 * 1024 * 1024
  * @throws PackError INPUT for a bad batch name, a missing folder, or a folder without files of the batch.
  */
 export async function openLegacyFolder(folder: string, batch: string): Promise<PackSource> {
-  if (!isBatchName(batch)) throw new PackError('INPUT', `${JSON.stringify(batch)} cannot be a batch name: use 1 to 64 letters, digits, "_", "." or "-"`)
+  if (!isBatchName(batch))
+    throw new PackError(
+      'INPUT',
+      `${JSON.stringify(batch)} cannot be a batch name: use 1 to 64 letters, digits, "_", "." or "-"`
+    )
   const stats = await stat(folder).catch(() => undefined)
-  if (!stats?.isDirectory()) throw new PackError('INPUT', `${folder} is not a folder; give batchpy's _res folder`)
+  if (!stats?.isDirectory())
+    throw new PackError('INPUT', `${folder} is not a folder; give batchpy's _res folder`)
   const prefix = `${batch}_`
   const files = (await readdir(folder))
     .filter((name) => name.startsWith(prefix) && name.endsWith('.npy') && name !== `${batch}_ids.npy`)
     .sort()
-  if (files.length === 0) throw new PackError('INPUT', `${folder} holds no batchpy results of batch ${batch} (files named ${batch}_<id>.npy)`)
+  if (files.length === 0)
+    throw new PackError(
+      'INPUT',
+      `${folder} holds no batchpy results of batch ${batch} (files named ${batch}_<id>.npy)`
+    )
   return new LegacySource(folder, batch, files)
 }
 
@@ -92,7 +101,11 @@ class LegacySource implements PackSource {
     }
   }
 
-  async records(select: ReadonlySet<string>, chunkBytes: number, onChunk: (records: VerifiedRecord[]) => Promise<void>): Promise<void> {
+  async records(
+    select: ReadonlySet<string>,
+    chunkBytes: number,
+    onChunk: (records: VerifiedRecord[]) => Promise<void>
+  ): Promise<void> {
     let chunk: VerifiedRecord[] = []
     let bytes = 0
     for (const key of select) {
@@ -106,7 +119,10 @@ class LegacySource implements PackSource {
         if (!(error instanceof RunRejection)) throw error
       }
       if (!record || record.sha256 !== scanned.sha256) {
-        throw new PackError('CHANGED', `${scanned.file} in ${this.#folder} changed while it was being imported; import the folder again`)
+        throw new PackError(
+          'CHANGED',
+          `${scanned.file} in ${this.#folder} changed while it was being imported; import the folder again`
+        )
       }
       chunk.push(record)
       bytes += record.resultJson.length + record.parametersJson.length
@@ -135,15 +151,29 @@ class LegacySource implements PackSource {
       if (error instanceof PickleError) throw new RunRejection(error.message)
       throw error
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, 'res') || !Object.hasOwn(value, 'parameters')) {
-      throw new RunRejection(`${file} does not hold a batchpy result (a dict with 'res', 'id', 'runtime' and 'parameters')`)
+    if (
+      value === null ||
+      typeof value !== 'object' ||
+      Array.isArray(value) ||
+      !Object.hasOwn(value, 'res') ||
+      !Object.hasOwn(value, 'parameters')
+    ) {
+      throw new RunRejection(
+        `${file} does not hold a batchpy result (a dict with 'res', 'id', 'runtime' and 'parameters')`
+      )
     }
     const saved = value as { res: unknown; id?: unknown; runtime?: unknown; parameters: unknown }
     const savedId = typeof saved.id === 'string' ? saved.id : legacyId
     // "example_2_<id>.npy" matches batch "example" by name; its own id tells it apart.
     if (savedId !== legacyId && !/^[0-9a-f]{40}$/.test(legacyId)) return undefined
     const parameters = saved.parameters
-    if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters) || ArrayBuffer.isView(parameters) || parameters instanceof Set) {
+    if (
+      parameters === null ||
+      typeof parameters !== 'object' ||
+      Array.isArray(parameters) ||
+      ArrayBuffer.isView(parameters) ||
+      parameters instanceof Set
+    ) {
       throw new RunRejection(`${file}: its 'parameters' are not a dict`)
     }
     let id: string
@@ -156,7 +186,10 @@ class LegacySource implements PackSource {
     } catch (error) {
       throw new RunRejection(`${file}: ${(error as Error).message}`)
     }
-    const runtime = typeof saved.runtime === 'number' && Number.isFinite(saved.runtime) && saved.runtime >= 0 ? saved.runtime : 0
+    const runtime =
+      typeof saved.runtime === 'number' && Number.isFinite(saved.runtime) && saved.runtime >= 0
+        ? saved.runtime
+        : 0
     const ended = Math.round(stats.mtimeMs)
     return {
       batch: this.#batch,

@@ -69,7 +69,11 @@ export interface PackSource {
    * Reads the records of the selected runs (keys `batch/id`) again, verifying each as scan() did, and hands
    * them over in chunks of about `chunkBytes`; the next chunk is read once `onChunk` resolved.
    */
-  records(select: ReadonlySet<string>, chunkBytes: number, onChunk: (records: VerifiedRecord[]) => Promise<void>): Promise<void>
+  records(
+    select: ReadonlySet<string>,
+    chunkBytes: number,
+    onChunk: (records: VerifiedRecord[]) => Promise<void>
+  ): Promise<void>
   close(): Promise<void>
 }
 
@@ -132,7 +136,11 @@ class InlinePackSource implements PackSource {
       createdAt: manifest.createdAt,
       author: manifest.author,
       project: manifest.project,
-      batches: manifest.batches.map((batch) => ({ name: batch.name, runClass: batch.runClass, listedRuns: listed.get(batch.name) ?? 0 })),
+      batches: manifest.batches.map((batch) => ({
+        name: batch.name,
+        runClass: batch.runClass,
+        listedRuns: listed.get(batch.name) ?? 0
+      })),
       runs,
       rejected,
       code,
@@ -140,7 +148,11 @@ class InlinePackSource implements PackSource {
     }
   }
 
-  async records(select: ReadonlySet<string>, chunkBytes: number, onChunk: (records: VerifiedRecord[]) => Promise<void>): Promise<void> {
+  async records(
+    select: ReadonlySet<string>,
+    chunkBytes: number,
+    onChunk: (records: VerifiedRecord[]) => Promise<void>
+  ): Promise<void> {
     let chunk: VerifiedRecord[] = []
     let bytes = 0
     await forEachRecord(this.#zip, this.#manifest, this.#limits, select, {
@@ -156,7 +168,10 @@ class InlinePackSource implements PackSource {
       },
       // A run that verified during scan() and fails now means the file changed in between.
       reject: (run, reason) => {
-        throw new PackError('CHANGED', `${displayName(this.#zip.file)} changed while it was being imported (run ${run.id} of batch ${run.batch}: ${reason}); import it again`)
+        throw new PackError(
+          'CHANGED',
+          `${displayName(this.#zip.file)} changed while it was being imported (run ${run.id} of batch ${run.batch}: ${reason}); import it again`
+        )
       }
     })
     if (chunk.length > 0) await onChunk(chunk)
@@ -170,12 +185,14 @@ class InlinePackSource implements PackSource {
 async function readManifest(zip: PackZip, limits: PackLimits): Promise<PackManifest> {
   const label = displayName(zip.file)
   const entry = zip.entries.get(MANIFEST_ENTRY)
-  if (!entry) throw new PackError('NOT_A_PACK', `${label} has no manifest.json, so it is not a Batchdesk result pack`)
+  if (!entry)
+    throw new PackError('NOT_A_PACK', `${label} has no manifest.json, so it is not a Batchdesk result pack`)
   let bytes: Buffer
   try {
     bytes = await zip.read(entry)
   } catch (error) {
-    if (error instanceof EntryReadError) throw new PackError('MANIFEST', `${label}: ${error.message}; the pack is damaged`)
+    if (error instanceof EntryReadError)
+      throw new PackError('MANIFEST', `${label}: ${error.message}; the pack is damaged`)
     throw error
   }
   let raw: unknown
@@ -183,21 +200,38 @@ async function readManifest(zip: PackZip, limits: PackLimits): Promise<PackManif
     raw = parseUntrustedJson(bytes, limits.maxManifestDepth)
   } catch (error) {
     if (!(error instanceof UnsafeJsonError)) throw error
-    throw new PackError(error.kind === 'depth' ? 'LIMIT' : 'MANIFEST', `${label}: manifest.json ${error.message}`)
+    throw new PackError(
+      error.kind === 'depth' ? 'LIMIT' : 'MANIFEST',
+      `${label}: manifest.json ${error.message}`
+    )
   }
-  const head = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {}
-  if (head.kind !== PACK_KIND) throw new PackError('NOT_A_PACK', `${label}: manifest.json is not a Batchdesk pack manifest (its "kind" is not "${PACK_KIND}")`)
+  const head =
+    raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {}
+  if (head.kind !== PACK_KIND)
+    throw new PackError(
+      'NOT_A_PACK',
+      `${label}: manifest.json is not a Batchdesk pack manifest (its "kind" is not "${PACK_KIND}")`
+    )
   if (typeof head.format === 'number' && head.format > PACK_FORMAT) {
-    throw new PackError('VERSION', `${label} was written by a newer Batchdesk (pack format ${head.format}; this one reads format ${PACK_FORMAT}); update Batchdesk to import it`)
+    throw new PackError(
+      'VERSION',
+      `${label} was written by a newer Batchdesk (pack format ${head.format}; this one reads format ${PACK_FORMAT}); update Batchdesk to import it`
+    )
   }
   const parsed = packManifestSchema.safeParse(raw)
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`)
-    throw new PackError('MANIFEST', `${label}: manifest.json does not match the pack format:\n  ${issues.join('\n  ')}`)
+    const issues = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`)
+    throw new PackError(
+      'MANIFEST',
+      `${label}: manifest.json does not match the pack format:\n  ${issues.join('\n  ')}`
+    )
   }
   const names = new Set<string>()
   for (const batch of parsed.data.batches) {
-    if (names.has(batch.name)) throw new PackError('MANIFEST', `${label}: manifest.json lists the batch ${batch.name} twice`)
+    if (names.has(batch.name))
+      throw new PackError('MANIFEST', `${label}: manifest.json lists the batch ${batch.name} twice`)
     names.add(batch.name)
   }
   return parsed.data
@@ -253,17 +287,30 @@ async function forEachRecord(
   }
 }
 
-function placementProblem(run: PackRun, zip: PackZip, batchNames: ReadonlySet<string>, seen: ReadonlySet<string>): string | undefined {
+function placementProblem(
+  run: PackRun,
+  zip: PackZip,
+  batchNames: ReadonlySet<string>,
+  seen: ReadonlySet<string>
+): string | undefined {
   if (seen.has(runKey(run.batch, run.id))) return 'manifest.json lists it twice'
   if (!batchNames.has(run.batch)) return `manifest.json does not list its batch ${run.batch}`
   const entry = zip.entries.get(run.entry)
   if (!entry) return `its entry ${run.entry} is not in the pack`
-  if (entry.kind.kind !== 'results' || entry.kind.batch !== run.batch) return `its entry ${run.entry} is not a result entry of batch ${run.batch}`
-  if (run.length === 0 || run.offset + run.length > entry.uncompressedSize) return `its place in ${run.entry} (bytes ${run.offset} to ${run.offset + run.length}) is outside the entry`
+  if (entry.kind.kind !== 'results' || entry.kind.batch !== run.batch)
+    return `its entry ${run.entry} is not a result entry of batch ${run.batch}`
+  if (run.length === 0 || run.offset + run.length > entry.uncompressedSize)
+    return `its place in ${run.entry} (bytes ${run.offset} to ${run.offset + run.length}) is outside the entry`
   return undefined
 }
 
-async function readEntryRecords(zip: PackZip, entry: PackEntry, runs: PackRun[], limits: PackLimits, handlers: RecordHandlers): Promise<void> {
+async function readEntryRecords(
+  zip: PackZip,
+  entry: PackEntry,
+  runs: PackRun[],
+  limits: PackLimits,
+  handlers: RecordHandlers
+): Promise<void> {
   let next = 0
   let position = 0
   let parts: Buffer[] = []
@@ -303,7 +350,12 @@ async function readEntryRecords(zip: PackZip, entry: PackEntry, runs: PackRun[],
   for (; next < runs.length; next++) handlers.reject(runs[next], `${entry.name} ends before its bytes`)
 }
 
-async function verifyAndHand(run: PackRun, body: Buffer, limits: PackLimits, handlers: RecordHandlers): Promise<void> {
+async function verifyAndHand(
+  run: PackRun,
+  body: Buffer,
+  limits: PackLimits,
+  handlers: RecordHandlers
+): Promise<void> {
   let record: VerifiedRecord
   try {
     record = verifyRecord(run, body, limits)
@@ -315,7 +367,10 @@ async function verifyAndHand(run: PackRun, body: Buffer, limits: PackLimits, han
   await handlers.accept(record)
 }
 
-async function readSourceFiles(zip: PackZip, manifest: PackManifest): Promise<{ code: PackSourceFile[]; codeRejected: PackScan['codeRejected'] }> {
+async function readSourceFiles(
+  zip: PackZip,
+  manifest: PackManifest
+): Promise<{ code: PackSourceFile[]; codeRejected: PackScan['codeRejected'] }> {
   const code: PackSourceFile[] = []
   const codeRejected: PackScan['codeRejected'] = []
   for (const batch of manifest.batches) {
@@ -328,7 +383,12 @@ async function readSourceFiles(zip: PackZip, manifest: PackManifest): Promise<{ 
         continue
       }
       files.add(listed.file)
-      if (!entry || entry.kind.kind !== 'code' || entry.kind.batch !== batch.name || entry.kind.file !== listed.file) {
+      if (
+        !entry ||
+        entry.kind.kind !== 'code' ||
+        entry.kind.batch !== batch.name ||
+        entry.kind.file !== listed.file
+      ) {
         reject(`its entry ${listed.entry} is not code/${batch.name}/${listed.file} in the pack`)
         continue
       }

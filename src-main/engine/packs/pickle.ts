@@ -76,7 +76,20 @@ export class NpArray {
   data: Uint8Array | PyValue[] = []
 }
 
-type PyValue = null | boolean | number | bigint | string | Uint8Array | PyValue[] | PyTuple | PyDict | PySet | PyGlobal | NpDtype | NpArray
+type PyValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | PyValue[]
+  | PyTuple
+  | PyDict
+  | PySet
+  | PyGlobal
+  | NpDtype
+  | NpArray
 
 const MARK = Symbol('mark')
 type StackItem = PyValue | typeof MARK
@@ -208,7 +221,11 @@ class Unpickler {
           this.#push(this.#utf8(this.#u64()))
           break
         case 0x56: // UNICODE (raw-unicode-escape line)
-          this.#push(this.#line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, u4, u8) => String.fromCodePoint(parseInt(u4 ?? u8, 16))))
+          this.#push(
+            this.#line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, u4, u8) =>
+              String.fromCodePoint(parseInt(u4 ?? u8, 16))
+            )
+          )
           break
         case 0x54: // BINSTRING (Python 2 str)
           this.#push(this.#latin1(this.#view.getInt32(this.#take(4), true)))
@@ -234,7 +251,8 @@ class Unpickler {
         case 0x87: {
           // TUPLE3
           const count = op - 0x84
-          if (this.#stack.length - (this.#marks.at(-1) ?? -1) - 1 < count) this.#fail('builds a tuple from too few values')
+          if (this.#stack.length - (this.#marks.at(-1) ?? -1) - 1 < count)
+            this.#fail('builds a tuple from too few values')
           this.#push(new PyTuple(this.#popValues(count)))
           break
         }
@@ -332,7 +350,8 @@ class Unpickler {
           // STACK_GLOBAL
           const name = this.#pop()
           const module = this.#pop()
-          if (typeof module !== 'string' || typeof name !== 'string') this.#fail('names a global with values that are not strings')
+          if (typeof module !== 'string' || typeof name !== 'string')
+            this.#fail('names a global with values that are not strings')
           this.#push(this.#global(module, name))
           break
         }
@@ -392,7 +411,10 @@ class Unpickler {
   }
 
   #global(module: string, name: string): PyGlobal {
-    if (!/^[A-Za-z_][\w.]*$/.test(module) || !/^[A-Za-z_][\w.]*$/.test(name)) this.#fail(`names a global ${JSON.stringify(`${module}.${name}`).slice(0, 120)} that is not a Python name`)
+    if (!/^[A-Za-z_][\w.]*$/.test(module) || !/^[A-Za-z_][\w.]*$/.test(name))
+      this.#fail(
+        `names a global ${JSON.stringify(`${module}.${name}`).slice(0, 120)} that is not a Python name`
+      )
     return new PyGlobal(module, name)
   }
 
@@ -422,7 +444,8 @@ class Unpickler {
         return new Uint8Array(0)
       case 'encode':
         // Protocol 2 writes bytes as _codecs.encode(text, 'latin1').
-        if (typeof first !== 'string' || (second !== 'latin1' && second !== 'latin-1')) this.#fail('encodes text with something other than latin1')
+        if (typeof first !== 'string' || (second !== 'latin1' && second !== 'latin-1'))
+          this.#fail('encodes text with something other than latin1')
         return new Uint8Array(Buffer.from(first, 'latin1'))
     }
     return this.#refuse(callable)
@@ -431,8 +454,10 @@ class Unpickler {
   #build(target: PyValue, state: PyValue): void {
     if (target instanceof NpDtype) {
       // (version, byte order, subarray, names, fields, itemsize, alignment, flags)
-      if (!(state instanceof PyTuple) || typeof state.items[1] !== 'string') this.#fail('sets a NumPy dtype from a malformed state')
-      if (state.items[2] != null || state.items[3] != null) this.#fail('holds a structured NumPy array; only plain numeric, string and object arrays are read')
+      if (!(state instanceof PyTuple) || typeof state.items[1] !== 'string')
+        this.#fail('sets a NumPy dtype from a malformed state')
+      if (state.items[2] != null || state.items[3] != null)
+        this.#fail('holds a structured NumPy array; only plain numeric, string and object arrays are read')
       target.byteOrder = state.items[1]
       return
     }
@@ -440,8 +465,13 @@ class Unpickler {
       // (version, shape, dtype, is_fortran, raw data)
       const items = state instanceof PyTuple ? state.items : []
       const [, shape, dtype, fortran, data] = items
-      if (items.length !== 5 || !(shape instanceof PyTuple) || !(dtype instanceof NpDtype)) this.#fail('sets a NumPy array from a malformed state')
-      const dims = shape.items.map((dim) => (typeof dim === 'number' && Number.isInteger(dim) && dim >= 0 ? dim : this.#fail('gives a NumPy array a bad shape')))
+      if (items.length !== 5 || !(shape instanceof PyTuple) || !(dtype instanceof NpDtype))
+        this.#fail('sets a NumPy array from a malformed state')
+      const dims = shape.items.map((dim) =>
+        typeof dim === 'number' && Number.isInteger(dim) && dim >= 0
+          ? dim
+          : this.#fail('gives a NumPy array a bad shape')
+      )
       target.shape = dims
       target.dtype = dtype
       target.fortranOrder = fortran === true
@@ -454,7 +484,12 @@ class Unpickler {
   }
 
   #refuse(what: PyValue, action = 'loads'): never {
-    if (what instanceof PyGlobal) this.#fail(`refusing to load ${what.qualifiedName} from ${this.#label}: only plain data is read`, true, false)
+    if (what instanceof PyGlobal)
+      this.#fail(
+        `refusing to load ${what.qualifiedName} from ${this.#label}: only plain data is read`,
+        true,
+        false
+      )
     this.#fail(`${action} something other than plain data; only plain data is read`, true)
   }
 
@@ -544,7 +579,9 @@ class Unpickler {
   #line(): string {
     const end = this.#bytes.indexOf(0x0a, this.#at)
     if (end < 0 || end - this.#at > 10_000) this.#fail('has a text field without its newline')
-    const text = Buffer.from(this.#bytes.buffer, this.#bytes.byteOffset + this.#at, end - this.#at).toString('latin1')
+    const text = Buffer.from(this.#bytes.buffer, this.#bytes.byteOffset + this.#at, end - this.#at).toString(
+      'latin1'
+    )
     this.#at = end + 1
     return text
   }
@@ -567,7 +604,8 @@ class Unpickler {
 
   #textFloat(text: string): number {
     const value = Number(text)
-    if (text.trim() === '' || (Number.isNaN(value) && !/^[+-]?nan$/i.test(text))) this.#fail('has a malformed float')
+    if (text.trim() === '' || (Number.isNaN(value) && !/^[+-]?nan$/i.test(text)))
+      this.#fail('has a malformed float')
     return value
   }
 
@@ -581,7 +619,9 @@ class Unpickler {
   }
 
   #bigint(value: bigint): number | bigint {
-    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value
   }
 
   #fail(reason: string, unsafe = false, prefix = true): never {
@@ -609,10 +649,18 @@ function toJs(root: PyValue, label: string, limits: UnpickleLimits): unknown {
   }
   const ancestors = new Set<object>()
   const convert = (value: PyValue, depth: number): unknown => {
-    if (++made > limits.maxValues) fail(`holds more than ${limits.maxValues} values (or refers to the same ones over and over)`)
+    if (++made > limits.maxValues)
+      fail(`holds more than ${limits.maxValues} values (or refers to the same ones over and over)`)
     if (depth > limits.maxDepth) fail(`nests values deeper than ${limits.maxDepth} levels`)
-    if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') return value
-    if (typeof value === 'bigint') return fail(`holds the integer ${value.toString().slice(0, 40)}, too large for a JavaScript number`)
+    if (
+      value === null ||
+      typeof value === 'boolean' ||
+      typeof value === 'number' ||
+      typeof value === 'string'
+    )
+      return value
+    if (typeof value === 'bigint')
+      return fail(`holds the integer ${value.toString().slice(0, 40)}, too large for a JavaScript number`)
     if (value instanceof Uint8Array) return new Uint8Array(value)
     if (value instanceof PyGlobal) return new FunctionRef(value.qualifiedName)
     if (value instanceof NpDtype) return value.descr
@@ -626,10 +674,17 @@ function toJs(root: PyValue, label: string, limits: UnpickleLimits): unknown {
         const out: Record<string, unknown> = {}
         for (let i = 0; i < value.keys.length; i++) {
           const key = value.keys[i]
-          if (typeof key !== 'string' && typeof key !== 'number' && typeof key !== 'boolean') fail('has a dict key that is not a string or a number')
+          if (typeof key !== 'string' && typeof key !== 'number' && typeof key !== 'boolean')
+            fail('has a dict key that is not a string or a number')
           const name = key === true ? 'True' : key === false ? 'False' : String(key)
-          if (isForbiddenKey(name)) fail(`has the dict key "${name}", which Batchdesk refuses in imported data`)
-          Object.defineProperty(out, name, { value: convert(value.values[i], depth + 1), enumerable: true, writable: true, configurable: true })
+          if (isForbiddenKey(name))
+            fail(`has the dict key "${name}", which Batchdesk refuses in imported data`)
+          Object.defineProperty(out, name, {
+            value: convert(value.values[i], depth + 1),
+            enumerable: true,
+            writable: true,
+            configurable: true
+          })
         }
         return out
       }
@@ -641,7 +696,8 @@ function toJs(root: PyValue, label: string, limits: UnpickleLimits): unknown {
 
   const convertArray = (array: NpArray, depth: number): unknown => {
     const count = array.shape.reduce((product, dim) => product * dim, 1)
-    if (count > limits.maxValues) fail(`holds a NumPy array of ${count} elements, more than ${limits.maxValues}`)
+    if (count > limits.maxValues)
+      fail(`holds a NumPy array of ${count} elements, more than ${limits.maxValues}`)
     const order = array.dtype.byteOrder
     const descr = array.dtype.descr.replace(/^[<>=|]/, '')
     const swap = order === '>' || array.dtype.descr.startsWith('>')
@@ -649,29 +705,48 @@ function toJs(root: PyValue, label: string, limits: UnpickleLimits): unknown {
     let typed: ((start: number, length: number) => unknown) | undefined
     if (descr === 'O' || descr === 'O8') {
       const items = array.data
-      if (!Array.isArray(items) || items.length !== count) return fail('holds an object array whose items do not match its shape')
+      if (!Array.isArray(items) || items.length !== count)
+        return fail('holds an object array whose items do not match its shape')
       flat = (index) => convert(items[index], depth + 1)
     } else {
       const bytes = array.data
       if (!(bytes instanceof Uint8Array)) return fail(`holds a ${descr} array without raw data`)
       const kind = TYPED[descr]
-      const itemBytes = kind?.bytes ?? (descr === 'b1' ? 1 : /^[iu]8$/.test(descr) ? 8 : /^[US]\d+$/.test(descr) ? Number(descr.slice(1)) * (descr[0] === 'U' ? 4 : 1) : 0)
-      if (itemBytes === 0) return fail(`holds a NumPy array of dtype ${array.dtype.descr}, which is not read (numbers, booleans, strings and objects are)`)
-      if (bytes.length !== count * itemBytes) return fail(`holds a ${descr} array of ${bytes.length} bytes where its shape needs ${count * itemBytes}`)
-      const ordered = swap && itemBytes > 1 && descr[0] !== 'U' && descr[0] !== 'S' ? swapBytes(bytes, itemBytes) : bytes
+      const itemBytes =
+        kind?.bytes ??
+        (descr === 'b1'
+          ? 1
+          : /^[iu]8$/.test(descr)
+            ? 8
+            : /^[US]\d+$/.test(descr)
+              ? Number(descr.slice(1)) * (descr[0] === 'U' ? 4 : 1)
+              : 0)
+      if (itemBytes === 0)
+        return fail(
+          `holds a NumPy array of dtype ${array.dtype.descr}, which is not read (numbers, booleans, strings and objects are)`
+        )
+      if (bytes.length !== count * itemBytes)
+        return fail(
+          `holds a ${descr} array of ${bytes.length} bytes where its shape needs ${count * itemBytes}`
+        )
+      const ordered =
+        swap && itemBytes > 1 && descr[0] !== 'U' && descr[0] !== 'S' ? swapBytes(bytes, itemBytes) : bytes
       if (descr === 'b1') flat = (index) => ordered[index] !== 0
       else if (descr[0] === 'U' || descr[0] === 'S') {
         flat = (index) => decodeFixedString(ordered, index * itemBytes, itemBytes, descr[0] === 'U', swap)
       } else if (kind) {
         const all = kind.make(copyBuffer(ordered))
         flat = (index) => all[index]
-        typed = (start, length) => kind.make(copyBuffer(ordered.subarray(start * itemBytes, (start + length) * itemBytes)))
+        typed = (start, length) =>
+          kind.make(copyBuffer(ordered.subarray(start * itemBytes, (start + length) * itemBytes)))
       } else {
         const big = new DataView(ordered.buffer, ordered.byteOffset, ordered.byteLength)
-        const read = (index: number) => (descr[0] === 'i' ? big.getBigInt64(index * 8, true) : big.getBigUint64(index * 8, true))
+        const read = (index: number) =>
+          descr[0] === 'i' ? big.getBigInt64(index * 8, true) : big.getBigUint64(index * 8, true)
         flat = (index) => {
           const value = read(index)
-          if (value < BigInt(Number.MIN_SAFE_INTEGER) || value > BigInt(Number.MAX_SAFE_INTEGER)) fail(`holds the ${descr} value ${value}, too large for a JavaScript number`)
+          if (value < BigInt(Number.MIN_SAFE_INTEGER) || value > BigInt(Number.MAX_SAFE_INTEGER))
+            fail(`holds the ${descr} value ${value}, too large for a JavaScript number`)
           return Number(value)
         }
         typed = (start, length) => Float64Array.from({ length }, (_, i) => flat(start + i) as number)
@@ -692,7 +767,9 @@ function toJs(root: PyValue, label: string, limits: UnpickleLimits): unknown {
       if (axis === shape.length - 1) {
         if (typed && strides[axis] === 1) return typed(base, length)
         const items = Array.from({ length }, (_, i) => flat(base + i * strides[axis]))
-        return typed && items.every((item) => typeof item === 'number') ? Float64Array.from(items as number[]) : items
+        return typed && items.every((item) => typeof item === 'number')
+          ? Float64Array.from(items as number[])
+          : items
       }
       return Array.from({ length }, (_, i) => build(axis + 1, base + i * strides[axis]))
     }
@@ -704,7 +781,8 @@ function toJs(root: PyValue, label: string, limits: UnpickleLimits): unknown {
 
 function swapBytes(bytes: Uint8Array, size: number): Uint8Array {
   const out = new Uint8Array(bytes.length)
-  for (let i = 0; i < bytes.length; i += size) for (let j = 0; j < size; j++) out[i + j] = bytes[i + size - 1 - j]
+  for (let i = 0; i < bytes.length; i += size)
+    for (let j = 0; j < size; j++) out[i + j] = bytes[i + size - 1 - j]
   return out
 }
 
@@ -714,7 +792,13 @@ function copyBuffer(bytes: Uint8Array): ArrayBuffer {
   return copy
 }
 
-function decodeFixedString(bytes: Uint8Array, start: number, length: number, utf32: boolean, bigEndian: boolean): string {
+function decodeFixedString(
+  bytes: Uint8Array,
+  start: number,
+  length: number,
+  utf32: boolean,
+  bigEndian: boolean
+): string {
   const slice = bytes.subarray(start, start + length)
   if (!utf32) {
     let end = slice.length

@@ -59,7 +59,8 @@ export function jsonDepth(bytes: Uint8Array, limit: number): number {
  */
 export function parseUntrustedJson(bytes: Uint8Array, maxDepth: number): unknown {
   const depth = jsonDepth(bytes, maxDepth)
-  if (depth > maxDepth) throw new UnsafeJsonError('depth', `nests objects or arrays deeper than ${maxDepth} levels`)
+  if (depth > maxDepth)
+    throw new UnsafeJsonError('depth', `nests objects or arrays deeper than ${maxDepth} levels`)
   let value: unknown
   try {
     value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
@@ -68,7 +69,10 @@ export function parseUntrustedJson(bytes: Uint8Array, maxDepth: number): unknown
   }
   const forbidden = findForbiddenKey(value)
   if (forbidden !== undefined) {
-    throw new UnsafeJsonError('key', `has the key "${forbidden.key}" at ${forbidden.path}, which Batchdesk refuses in imported data`)
+    throw new UnsafeJsonError(
+      'key',
+      `has the key "${forbidden.key}" at ${forbidden.path}, which Batchdesk refuses in imported data`
+    )
   }
   return value
 }

@@ -64,7 +64,10 @@ export function sha256Hex(data: Uint8Array | string): string {
  */
 export function verifyRecord(run: PackRun, body: Buffer, limits: PackLimits): VerifiedRecord {
   const sha256 = sha256Hex(body)
-  if (sha256 !== run.sha256) throw new RunRejection('its content does not match the sha256 in manifest.json (the pack was altered or damaged)')
+  if (sha256 !== run.sha256)
+    throw new RunRejection(
+      'its content does not match the sha256 in manifest.json (the pack was altered or damaged)'
+    )
   let parsed: unknown
   try {
     parsed = parseUntrustedJson(body, limits.maxRecordDepth)
@@ -75,17 +78,23 @@ export function verifyRecord(run: PackRun, body: Buffer, limits: PackLimits): Ve
   const checked = recordSchema.safeParse(parsed)
   if (!checked.success) {
     const issue = checked.error.issues[0]
-    throw new RunRejection(`its record is malformed: ${issue.path.join('.') || '(top level)'}: ${issue.message}`)
+    throw new RunRejection(
+      `its record is malformed: ${issue.path.join('.') || '(top level)'}: ${issue.message}`
+    )
   }
   const raw = parsed as Record<string, unknown>
   if (!Object.hasOwn(raw, 'result')) throw new RunRejection('its record has no "result"')
   const record = checked.data
   if (record.batch !== run.batch || record.id !== run.id) {
-    throw new RunRejection(`the record at its place belongs to run ${String(record.id).slice(0, 40)} of batch ${JSON.stringify(String(record.batch).slice(0, 64))}`)
+    throw new RunRejection(
+      `the record at its place belongs to run ${String(record.id).slice(0, 40)} of batch ${JSON.stringify(String(record.batch).slice(0, 64))}`
+    )
   }
   const recomputed = idOfEncodedParameters(raw.parameters, 'its parameters')
   if (recomputed !== run.id) {
-    throw new RunRejection(`its id does not match its parameters (they give ${recomputed}); ids made by a custom generateId cannot be verified and are not imported`)
+    throw new RunRejection(
+      `its id does not match its parameters (they give ${recomputed}); ids made by a custom generateId cannot be verified and are not imported`
+    )
   }
   if (idOfEncodedParameters(run.parameters, 'the parameters manifest.json lists') !== run.id) {
     throw new RunRejection('the parameters manifest.json lists for it do not give its id')
@@ -122,7 +131,11 @@ function idOfEncodedParameters(encoded: unknown, what: string): string {
   } catch (error) {
     throw new RunRejection(`${what} cannot be read (${(error as Error).message})`)
   }
-  if (decoded === null || typeof decoded !== 'object' || Object.getPrototypeOf(decoded) !== Object.prototype) {
+  if (
+    decoded === null ||
+    typeof decoded !== 'object' ||
+    Object.getPrototypeOf(decoded) !== Object.prototype
+  ) {
     throw new RunRejection(`${what} are not an object of named values`)
   }
   try {

@@ -14,10 +14,15 @@ import type { PackScan, PackSource } from './pack-source'
 import type { VerifiedRecord } from './verify-record'
 
 /** What a source reads: a pack file, or a batchpy result folder for one batch. */
-export type SourceSpec = { kind: 'pack'; file: string; limits: PackLimits } | { kind: 'legacy'; folder: string; batch: string }
+export type SourceSpec =
+  { kind: 'pack'; file: string; limits: PackLimits } | { kind: 'legacy'; folder: string; batch: string }
 
 /** Messages to the worker. */
-export type ToWorker = { type: 'scan' } | { type: 'records'; select: string[]; chunkBytes: number } | { type: 'next' } | { type: 'close' }
+export type ToWorker =
+  | { type: 'scan' }
+  | { type: 'records'; select: string[]; chunkBytes: number }
+  | { type: 'next' }
+  | { type: 'close' }
 
 /** Messages from the worker. */
 export type FromWorker =
@@ -36,8 +41,12 @@ export function packsWorkerFile(): string {
  * Starts a worker that opens `spec`.
  * @throws PackError as openPack / openLegacyFolder do; Error when the worker script is not built.
  */
-export async function openSourceInWorker(spec: SourceSpec, workerFile = packsWorkerFile()): Promise<PackSource> {
-  if (!existsSync(workerFile)) throw new Error(`${workerFile} is missing: build the engine first (npm run build:engine)`)
+export async function openSourceInWorker(
+  spec: SourceSpec,
+  workerFile = packsWorkerFile()
+): Promise<PackSource> {
+  if (!existsSync(workerFile))
+    throw new Error(`${workerFile} is missing: build the engine first (npm run build:engine)`)
   const source = new WorkerSource(new Worker(workerFile, { workerData: spec }))
   try {
     await source.expect('ready')
@@ -66,16 +75,22 @@ class WorkerSource implements PackSource {
     this.#send({ type: 'scan' })
     const { scan } = await this.expect('scan')
     // Buffers cross the thread boundary as plain Uint8Arrays.
-    for (const code of scan.code) code.content = Buffer.from(code.content.buffer, code.content.byteOffset, code.content.byteLength)
+    for (const code of scan.code)
+      code.content = Buffer.from(code.content.buffer, code.content.byteOffset, code.content.byteLength)
     return scan
   }
 
-  async records(select: ReadonlySet<string>, chunkBytes: number, onChunk: (records: VerifiedRecord[]) => Promise<void>): Promise<void> {
+  async records(
+    select: ReadonlySet<string>,
+    chunkBytes: number,
+    onChunk: (records: VerifiedRecord[]) => Promise<void>
+  ): Promise<void> {
     this.#send({ type: 'records', select: [...select], chunkBytes })
     for (;;) {
       const message = await this.#next()
       if (message.type === 'done') return
-      if (message.type !== 'chunk') throw new Error(`the pack reader thread answered ${message.type} instead of chunk`)
+      if (message.type !== 'chunk')
+        throw new Error(`the pack reader thread answered ${message.type} instead of chunk`)
       await onChunk(message.records)
       this.#send({ type: 'next' })
     }
@@ -90,7 +105,8 @@ class WorkerSource implements PackSource {
   /** The next message, which must be of `type` (an error message is thrown as the error it carries). */
   async expect<T extends FromWorker['type']>(type: T): Promise<Extract<FromWorker, { type: T }>> {
     const message = await this.#next()
-    if (message.type !== type) throw new Error(`the pack reader thread answered ${message.type} instead of ${type}`)
+    if (message.type !== type)
+      throw new Error(`the pack reader thread answered ${message.type} instead of ${type}`)
     return message as Extract<FromWorker, { type: T }>
   }
 

@@ -11,7 +11,9 @@ import type { FromWorker, SourceSpec, ToWorker } from './worker-source'
 
 const port = parentPort
 if (!port) {
-  process.stderr.write('out/engine/packs-worker.js is a worker thread: it is started by Batchdesk, not run directly\n')
+  process.stderr.write(
+    'out/engine/packs-worker.js is a worker thread: it is started by Batchdesk, not run directly\n'
+  )
   process.exit(2)
 }
 
@@ -36,14 +38,20 @@ function send(message: FromWorker): void {
 
 function errorMessage(error: unknown): FromWorker {
   const { name, message } = error instanceof Error ? error : new Error(String(error))
-  return { type: 'error', error: { name, message, code: error instanceof PackError ? error.code : undefined } }
+  return {
+    type: 'error',
+    error: { name, message, code: error instanceof PackError ? error.code : undefined }
+  }
 }
 
 async function serve(): Promise<void> {
   const spec = workerData as SourceSpec
   let source: PackSource
   try {
-    source = spec.kind === 'pack' ? await openPack(spec.file, spec.limits) : await openLegacyFolder(spec.folder, spec.batch)
+    source =
+      spec.kind === 'pack'
+        ? await openPack(spec.file, spec.limits)
+        : await openLegacyFolder(spec.folder, spec.batch)
   } catch (error) {
     send(errorMessage(error))
     return

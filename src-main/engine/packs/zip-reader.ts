@@ -57,12 +57,24 @@ export class PackZip {
   static async open(file: string, limits: PackLimits): Promise<PackZip> {
     const label = displayName(file)
     const stats = await stat(file).catch((error: NodeJS.ErrnoException) => {
-      throw new PackError('INPUT', `Cannot read the pack ${file}: ${error.code === 'ENOENT' ? 'there is no such file' : error.message}`)
+      throw new PackError(
+        'INPUT',
+        `Cannot read the pack ${file}: ${error.code === 'ENOENT' ? 'there is no such file' : error.message}`
+      )
     })
-    if (!stats.isFile()) throw new PackError('INPUT', `${file} is not a file; give a .bdpack file (or, for batchpy results, a _res folder with --batch)`)
+    if (!stats.isFile())
+      throw new PackError(
+        'INPUT',
+        `${file} is not a file; give a .bdpack file (or, for batchpy results, a _res folder with --batch)`
+      )
     let zip: yauzl.ZipFile
     try {
-      zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true })
+      zip = await yauzl.openPromise(file, {
+        lazyEntries: true,
+        autoClose: false,
+        decodeStrings: false,
+        validateEntrySizes: true
+      })
     } catch (error) {
       throw notAPack(label, (error as Error).message)
     }
@@ -70,7 +82,10 @@ export class PackZip {
     zip.on('error', () => undefined)
     try {
       if (zip.entryCount > limits.maxEntries) {
-        throw new PackError('LIMIT', `${label} has ${zip.entryCount} entries, more than the ${limits.maxEntries} a pack may hold; it is not a pack Batchdesk made, or it is a zip bomb`)
+        throw new PackError(
+          'LIMIT',
+          `${label} has ${zip.entryCount} entries, more than the ${limits.maxEntries} a pack may hold; it is not a pack Batchdesk made, or it is a zip bomb`
+        )
       }
       const entries = await readCentralDirectory(zip, label, limits)
       return new PackZip(file, zip, entries)
@@ -96,19 +111,28 @@ export class PackZip {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         total += chunk.length
         // yauzl checks the size too; this keeps the cap independent of that option.
-        if (total > entry.uncompressedSize) throw new EntryReadError(entry.name, `more data than the ${entry.uncompressedSize} bytes it declares`)
+        if (total > entry.uncompressedSize)
+          throw new EntryReadError(
+            entry.name,
+            `more data than the ${entry.uncompressedSize} bytes it declares`
+          )
         yield chunk
       }
     } catch (error) {
       if (error instanceof EntryReadError) throw error
       const message = (error as Error).message
       // yauzl's own size check words it differently; one message for one problem.
-      if (/^too many bytes/.test(message)) throw new EntryReadError(entry.name, `more data than the ${entry.uncompressedSize} bytes it declares`)
+      if (/^too many bytes/.test(message))
+        throw new EntryReadError(entry.name, `more data than the ${entry.uncompressedSize} bytes it declares`)
       throw new EntryReadError(entry.name, message)
     } finally {
       stream.destroy()
     }
-    if (total !== entry.uncompressedSize) throw new EntryReadError(entry.name, `${total} bytes instead of the ${entry.uncompressedSize} it declares`)
+    if (total !== entry.uncompressedSize)
+      throw new EntryReadError(
+        entry.name,
+        `${total} bytes instead of the ${entry.uncompressedSize} it declares`
+      )
   }
 
   /** The whole inflated entry (for manifest.json and source files, which have their own caps). */
@@ -123,7 +147,11 @@ export class PackZip {
   }
 }
 
-function readCentralDirectory(zip: yauzl.ZipFile, label: string, limits: PackLimits): Promise<Map<string, PackEntry>> {
+function readCentralDirectory(
+  zip: yauzl.ZipFile,
+  label: string,
+  limits: PackLimits
+): Promise<Map<string, PackEntry>> {
   return new Promise((resolve, reject) => {
     const entries = new Map<string, PackEntry>()
     const dataOffsets = new Set<number>()
@@ -144,29 +172,60 @@ function readCentralDirectory(zip: yauzl.ZipFile, label: string, limits: PackLim
       if (settled) return
       try {
         const name = checkedName(raw, label)
-        if (entries.has(name)) throw new PackError('UNSAFE_ENTRY', `${label} holds the entry ${name} twice; a pack's entries are unique, so this one was altered`)
+        if (entries.has(name))
+          throw new PackError(
+            'UNSAFE_ENTRY',
+            `${label} holds the entry ${name} twice; a pack's entries are unique, so this one was altered`
+          )
         const mode = (raw.externalFileAttributes >>> 16) & S_IFMT
-        if (mode === S_IFLNK) throw new PackError('UNSAFE_ENTRY', `${label}: the entry ${name} is a symbolic link; packs hold plain files only`)
-        if (mode !== 0 && mode !== S_IFREG) throw new PackError('UNSAFE_ENTRY', `${label}: the entry ${name} is not a plain file (mode ${mode.toString(8)})`)
+        if (mode === S_IFLNK)
+          throw new PackError(
+            'UNSAFE_ENTRY',
+            `${label}: the entry ${name} is a symbolic link; packs hold plain files only`
+          )
+        if (mode !== 0 && mode !== S_IFREG)
+          throw new PackError(
+            'UNSAFE_ENTRY',
+            `${label}: the entry ${name} is not a plain file (mode ${mode.toString(8)})`
+          )
         if (raw.isEncrypted()) throw notAPack(label, `the entry ${name} is encrypted`)
         if (raw.compressionMethod !== DEFLATE && raw.compressionMethod !== STORED) {
-          throw notAPack(label, `the entry ${name} uses compression method ${raw.compressionMethod}; packs use deflate or none`)
+          throw notAPack(
+            label,
+            `the entry ${name} uses compression method ${raw.compressionMethod}; packs use deflate or none`
+          )
         }
         if (raw.compressionMethod === STORED && raw.compressedSize !== raw.uncompressedSize) {
-          throw notAPack(label, `the uncompressed entry ${name} declares ${raw.uncompressedSize} bytes but holds ${raw.compressedSize}`)
+          throw notAPack(
+            label,
+            `the uncompressed entry ${name} declares ${raw.uncompressedSize} bytes but holds ${raw.compressedSize}`
+          )
         }
         checkSizes(name, raw, label, limits)
         total += raw.uncompressedSize
         if (total > limits.maxTotalBytes) {
-          throw new PackError('LIMIT', `${label} unpacks to more than ${formatBytes(limits.maxTotalBytes)}, the most a pack may hold; it is not a pack Batchdesk made, or it is a zip bomb`)
+          throw new PackError(
+            'LIMIT',
+            `${label} unpacks to more than ${formatBytes(limits.maxTotalBytes)}, the most a pack may hold; it is not a pack Batchdesk made, or it is a zip bomb`
+          )
         }
         // Entries sharing data (the overlapping-file zip bomb) would multiply the bytes read.
         if (dataOffsets.has(raw.relativeOffsetOfLocalHeader)) {
-          throw new PackError('UNSAFE_ENTRY', `${label}: the entry ${name} shares its data with another entry (overlapping entries are a zip bomb technique)`)
+          throw new PackError(
+            'UNSAFE_ENTRY',
+            `${label}: the entry ${name} shares its data with another entry (overlapping entries are a zip bomb technique)`
+          )
         }
         dataOffsets.add(raw.relativeOffsetOfLocalHeader)
         const kind = classifyEntryName(name)!
-        entries.set(name, { name, kind, uncompressedSize: raw.uncompressedSize, compressedSize: raw.compressedSize, order: entries.size, raw })
+        entries.set(name, {
+          name,
+          kind,
+          uncompressedSize: raw.uncompressedSize,
+          compressedSize: raw.compressedSize,
+          order: entries.size,
+          raw
+        })
         zip.readEntry()
       } catch (error) {
         fail(error)
@@ -181,21 +240,33 @@ function checkedName(raw: yauzl.Entry, label: string): string {
   const name = Buffer.isBuffer(bytes) ? bytes.toString('latin1') : String(bytes)
   if (classifyEntryName(name)) return name
   const shown = JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}…` : name)
-  let why = 'is not a name a pack may hold (manifest.json, results/<batch>/<nnnnnn>.jsonl or code/<batch>/<file>)'
+  let why =
+    'is not a name a pack may hold (manifest.json, results/<batch>/<nnnnnn>.jsonl or code/<batch>/<file>)'
   if (/^[/\\]/.test(name) || /^[A-Za-z]:/.test(name)) why = 'is an absolute path'
   else if (/(^|[/\\])\.\.([/\\]|$)/.test(name)) why = 'climbs out of its folder with ".."'
   else if (name.includes('\\')) why = 'contains a backslash'
   else if (/[^\x21-\x7e]/.test(name)) why = 'contains characters other than printable ASCII'
-  throw new PackError('UNSAFE_ENTRY', `${label}: the entry name ${shown} ${why}; the pack was not made by Batchdesk or was altered, so nothing was imported`)
+  throw new PackError(
+    'UNSAFE_ENTRY',
+    `${label}: the entry name ${shown} ${why}; the pack was not made by Batchdesk or was altered, so nothing was imported`
+  )
 }
 
 function checkSizes(name: string, raw: yauzl.Entry, label: string, limits: PackLimits): void {
   const size = raw.uncompressedSize
   const kind = classifyEntryName(name)!.kind
-  const cap = kind === 'manifest' ? limits.maxManifestBytes : kind === 'code' ? limits.maxCodeFileBytes : limits.maxEntryBytes
+  const cap =
+    kind === 'manifest'
+      ? limits.maxManifestBytes
+      : kind === 'code'
+        ? limits.maxCodeFileBytes
+        : limits.maxEntryBytes
   if (size > cap) {
     const what = kind === 'manifest' ? 'manifest.json' : `the entry ${name}`
-    throw new PackError('LIMIT', `${label}: ${what} unpacks to ${formatBytes(size)}, more than the ${formatBytes(cap)} allowed`)
+    throw new PackError(
+      'LIMIT',
+      `${label}: ${what} unpacks to ${formatBytes(size)}, more than the ${formatBytes(cap)} allowed`
+    )
   }
   if (size > limits.ratioFloorBytes && size > raw.compressedSize * limits.maxCompressionRatio) {
     const ratio = raw.compressedSize === 0 ? 'infinitely' : `${Math.round(size / raw.compressedSize)} times`
@@ -207,7 +278,10 @@ function checkSizes(name: string, raw: yauzl.Entry, label: string, limits: PackL
 }
 
 function notAPack(label: string, reason: string): PackError {
-  return new PackError('NOT_A_PACK', `${label} is not a readable result pack (${reason}); it may be damaged or not a .bdpack file`)
+  return new PackError(
+    'NOT_A_PACK',
+    `${label} is not a readable result pack (${reason}); it may be damaged or not a .bdpack file`
+  )
 }
 
 /** The file name shown in messages. */

@@ -2,7 +2,18 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportPack, importPack, importPackInWorker, PackError } from '../../../src-main/engine/packs'
-import { craftZip, exoticRuns, makeEmptyProject, makeProject, makeTempFolder, readZip, removeFolder, snapshotTree, withProject, type CraftedEntry } from './helpers'
+import {
+  craftZip,
+  exoticRuns,
+  makeEmptyProject,
+  makeProject,
+  makeTempFolder,
+  readZip,
+  removeFolder,
+  snapshotTree,
+  withProject,
+  type CraftedEntry
+} from './helpers'
 
 /** A small deterministic random generator (mulberry32), so a failure can be replayed from its iteration. */
 function random(seed: number): () => number {
@@ -48,7 +59,10 @@ function mutate(next: () => number): { bytes: Buffer; how: string } {
   if (kind === 3) {
     const at = pick(original.length)
     const junk = Buffer.from(Array.from({ length: 1 + pick(64) }, () => pick(256)))
-    return { bytes: Buffer.concat([original.subarray(0, at), junk, original.subarray(at)]), how: `${junk.length} bytes inserted at ${at}` }
+    return {
+      bytes: Buffer.concat([original.subarray(0, at), junk, original.subarray(at)]),
+      how: `${junk.length} bytes inserted at ${at}`
+    }
   }
   const copy = entries[pick(entries.length)]
   const renamed = next() < 0.5 ? copy : { ...copy, name: copy.name.replace(/\d{6}/, '000099') }
@@ -79,7 +93,7 @@ describe('importing mutated packs', () => {
         }
       }
     })
-    process.stderr.write(JSON.stringify([...outcomes]) + "\n")
+    process.stderr.write(JSON.stringify([...outcomes]) + '\n')
     expect(crashes.slice(0, 3)).toEqual([])
     // The mutations reach every layer: the zip, the manifest, the records.
     expect(outcomes.get('NOT_A_PACK')).toBeGreaterThan(0)

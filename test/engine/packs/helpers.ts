@@ -80,7 +80,11 @@ export function exoticRuns(count: number): StoredRun[] {
  * A project folder with one batch per entry of `batches` (run class file `sweep_run.ts`), whose results
  * are written straight to the store (nothing is computed). Returns the project folder.
  */
-export async function makeProject(dir: string, batches: Record<string, StoredRun[]>, options: { author?: string } = {}): Promise<string> {
+export async function makeProject(
+  dir: string,
+  batches: Record<string, StoredRun[]>,
+  options: { author?: string } = {}
+): Promise<string> {
   const project = await Project.create(dir, { name: path.basename(dir) })
   try {
     writeFileSync(path.join(project.dir, 'sweep_run.ts'), RUN_CLASS)
@@ -92,7 +96,8 @@ export async function makeProject(dir: string, batches: Record<string, StoredRun
   }
   const store = acquireStore(path.join(dir, '_res'))
   try {
-    for (const [name, runs] of Object.entries(batches)) await store.write(runs.map((run, n) => newResult(name, run, n)))
+    for (const [name, runs] of Object.entries(batches))
+      await store.write(runs.map((run, n) => newResult(name, run, n)))
   } finally {
     store.release()
   }
@@ -213,7 +218,11 @@ export async function readZip(file: string): Promise<{ name: string; data: Buffe
 }
 
 /** Rewrites a pack: its entries passed through `edit` (which may change names, data or the list). */
-export async function rewritePack(from: string, to: string, edit: (entries: CraftedEntry[]) => CraftedEntry[]): Promise<void> {
+export async function rewritePack(
+  from: string,
+  to: string,
+  edit: (entries: CraftedEntry[]) => CraftedEntry[]
+): Promise<void> {
   const entries = (await readZip(from)).map((entry): CraftedEntry => ({ name: entry.name, data: entry.data }))
   writeFileSync(to, craftZip(edit(entries)))
 }

@@ -5,7 +5,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { exportPack, importPack, inspectPack, PackError } from '../../../src-main/engine/packs'
 import { parseCondition } from '../../../src-main/engine/query/conditions'
 import { acquireStore } from '../../../src-main/engine/store'
-import { exoticRuns, makeEmptyProject, makeProject, makeTempFolder, packManifest, readZip, removeFolder, storedBodies, withProject } from './helpers'
+import {
+  exoticRuns,
+  makeEmptyProject,
+  makeProject,
+  makeTempFolder,
+  packManifest,
+  readZip,
+  removeFolder,
+  storedBodies,
+  withProject
+} from './helpers'
 
 describe('a pack exported from one project and imported into an empty one', () => {
   let dir: string
@@ -15,7 +25,11 @@ describe('a pack exported from one project and imported into an empty one', () =
   afterEach(() => removeFolder(dir))
 
   it('gives identical ids, parameters and results, byte for byte apart from the origin', async () => {
-    const source = await makeProject(path.join(dir, 'mine'), { sweep: exoticRuns(30), other: exoticRuns(3) }, { author: 'Ada' })
+    const source = await makeProject(
+      path.join(dir, 'mine'),
+      { sweep: exoticRuns(30), other: exoticRuns(3) },
+      { author: 'Ada' }
+    )
     const pack = path.join(dir, 'results.bdpack')
     const exported = await withProject(source, (project) => exportPack(project, pack))
     expect(exported.runs).toBe(33)
@@ -25,7 +39,9 @@ describe('a pack exported from one project and imported into an empty one', () =
     ])
 
     const target = await makeEmptyProject(path.join(dir, 'theirs'))
-    const report = await withProject(target, (project) => importPack(pack, project, { now: new Date('2026-11-25T12:00:00Z') }))
+    const report = await withProject(target, (project) =>
+      importPack(pack, project, { now: new Date('2026-11-25T12:00:00Z') })
+    )
     expect(report.rejected).toEqual([])
     expect(report.imported).toBe(33)
     expect(report.addedBatches).toEqual(['sweep', 'other'])
@@ -37,8 +53,15 @@ describe('a pack exported from one project and imported into an empty one', () =
       expect([...after.keys()].sort()).toEqual([...before.keys()].sort())
       for (const [id, body] of after) {
         const record = JSON.parse(body.toString('utf8'))
-        expect(record.origin).toEqual({ pack: 'results.bdpack', importedAt: '2026-11-25T12:00:00.000Z', packCreatedAt: expect.any(String), author: 'Ada' })
-        const withoutOrigin = body.toString('utf8').replace(`"origin":${JSON.stringify(record.origin)}`, '"origin":null')
+        expect(record.origin).toEqual({
+          pack: 'results.bdpack',
+          importedAt: '2026-11-25T12:00:00.000Z',
+          packCreatedAt: expect.any(String),
+          author: 'Ada'
+        })
+        const withoutOrigin = body
+          .toString('utf8')
+          .replace(`"origin":${JSON.stringify(record.origin)}`, '"origin":null')
         expect(withoutOrigin).toBe(before.get(id)!.toString('utf8'))
       }
     }
@@ -78,22 +101,33 @@ describe('a pack exported from one project and imported into an empty one', () =
       expect(sweep.batch.runs.every((run) => run.status === 'cached')).toBe(true)
       expect(sweep.batch.selectIndices([parseCondition('A>=3')])).toHaveLength(2)
     })
-    expect(readFileSync(path.join(target, 'imported/sweep/sweep_run.ts'), 'utf8')).toBe(readFileSync(path.join(source, 'sweep_run.ts'), 'utf8'))
+    expect(readFileSync(path.join(target, 'imported/sweep/sweep_run.ts'), 'utf8')).toBe(
+      readFileSync(path.join(source, 'sweep_run.ts'), 'utf8')
+    )
   })
 
   it('exports one batch, or only the runs that meet conditions', async () => {
     const source = await makeProject(path.join(dir, 'mine'), { sweep: exoticRuns(10), other: exoticRuns(2) })
     const pack = path.join(dir, 'some.bdpack')
     const report = await withProject(source, (project) =>
-      exportPack(project, pack, { batch: 'sweep', conditions: [parseCondition('A>=3'), parseCondition('A<7')] })
+      exportPack(project, pack, {
+        batch: 'sweep',
+        conditions: [parseCondition('A>=3'), parseCondition('A<7')]
+      })
     )
     expect(report.runs).toBe(4)
     const manifest = await packManifest(pack)
     expect(manifest.batches.map((b: { name: string }) => b.name)).toEqual(['sweep'])
-    expect(manifest.runs.map((r: { parameters: { A: number } }) => r.parameters.A).sort()).toEqual([3, 4, 5, 6])
+    expect(manifest.runs.map((r: { parameters: { A: number } }) => r.parameters.A).sort()).toEqual([
+      3, 4, 5, 6
+    ])
 
-    await expect(withProject(source, (project) => exportPack(project, pack, { batch: 'nope' }))).rejects.toThrow(/There is no batch 'nope' in this project; batches: sweep, other/)
-    await expect(withProject(source, (project) => exportPack(project, pack, { conditions: [parseCondition('A>100')] }))).rejects.toThrow(PackError)
+    await expect(
+      withProject(source, (project) => exportPack(project, pack, { batch: 'nope' }))
+    ).rejects.toThrow(/There is no batch 'nope' in this project; batches: sweep, other/)
+    await expect(
+      withProject(source, (project) => exportPack(project, pack, { conditions: [parseCondition('A>100')] }))
+    ).rejects.toThrow(PackError)
   })
 
   it('writes the pack atomically: a failed export leaves no file and no temp file behind', async () => {
@@ -102,12 +136,19 @@ describe('a pack exported from one project and imported into an empty one', () =
     await expect(withProject(source, (project) => exportPack(project, pack))).rejects.toThrow(/ENOENT/)
     const aborted = new AbortController()
     aborted.abort()
-    await expect(withProject(source, (project) => exportPack(project, path.join(dir, 'q.bdpack'), { signal: aborted.signal }))).rejects.toThrow()
+    await expect(
+      withProject(source, (project) =>
+        exportPack(project, path.join(dir, 'q.bdpack'), { signal: aborted.signal })
+      )
+    ).rejects.toThrow()
     expect(readdirSync(dir).filter((name) => name.includes('bdpack'))).toEqual([])
   })
 
   it('groups records into entries of about 1 MiB and gives a large record an entry of its own', async () => {
-    const big = { parameters: { A: 1 }, result: { samples: new Float64Array(200_000).map((_, i) => Math.sqrt(i)) } }
+    const big = {
+      parameters: { A: 1 },
+      result: { samples: new Float64Array(200_000).map((_, i) => Math.sqrt(i)) }
+    }
     const zeros = { parameters: { A: 2 }, result: { samples: new Float64Array(300_000) } }
     const small = exoticRuns(40).map((run, i) => ({ ...run, parameters: { ...run.parameters, A: 10 + i } }))
     const source = await makeProject(path.join(dir, 'mine'), { sweep: [big, zeros, ...small] })

@@ -1,8 +1,24 @@
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { exportPack, importPackInWorker, inspectPack, inspectPackInWorker, PackError } from '../../../src-main/engine/packs'
-import { craftZip, exoticRuns, makeEmptyProject, makeProject, makeTempFolder, readZip, removeFolder, storedBodies, withProject } from './helpers'
+import {
+  exportPack,
+  importPackInWorker,
+  inspectPack,
+  inspectPackInWorker,
+  PackError
+} from '../../../src-main/engine/packs'
+import {
+  craftZip,
+  exoticRuns,
+  makeEmptyProject,
+  makeProject,
+  makeTempFolder,
+  readZip,
+  removeFolder,
+  storedBodies,
+  withProject
+} from './helpers'
 
 describe('reading packs in a worker thread', () => {
   let dir: string
@@ -23,23 +39,35 @@ describe('reading packs in a worker thread', () => {
     expect(inWorker).toEqual(inThread)
 
     // Records cross the thread boundary in chunks the main thread asks for; a tiny chunk size makes many.
-    const report = await withProject(target, (project) => importPackInWorker(pack, project, { chunkBytes: 1 }))
+    const report = await withProject(target, (project) =>
+      importPackInWorker(pack, project, { chunkBytes: 1 })
+    )
     expect(report.imported).toBe(14)
     const expected = storedBodies(source, 'sweep')
     const imported = storedBodies(target, 'sweep')
     for (const [id, body] of imported) {
       const record = JSON.parse(body.toString('utf8'))
-      expect(body.toString('utf8').replace(`"origin":${JSON.stringify(record.origin)}`, '"origin":null')).toBe(expected.get(id)!.toString('utf8'))
+      expect(
+        body.toString('utf8').replace(`"origin":${JSON.stringify(record.origin)}`, '"origin":null')
+      ).toBe(expected.get(id)!.toString('utf8'))
     }
   })
 
   it('passes a refusal through with its code and message', async () => {
     const entries = (await readZip(pack)).map((entry) => ({ name: entry.name, data: entry.data }))
     const evil = path.join(dir, 'evil.bdpack')
-    writeFileSync(evil, craftZip([...entries, { name: 'code/sweep/link.ts', data: Buffer.from('/etc/passwd'), mode: 0o120777 }]))
+    writeFileSync(
+      evil,
+      craftZip([...entries, { name: 'code/sweep/link.ts', data: Buffer.from('/etc/passwd'), mode: 0o120777 }])
+    )
     const target = await makeEmptyProject(path.join(dir, 'mine'))
-    const error = await withProject(target, (project) => inspectPackInWorker(evil, project)).catch((e: unknown) => e)
+    const error = await withProject(target, (project) => inspectPackInWorker(evil, project)).catch(
+      (e: unknown) => e
+    )
     expect(error).toBeInstanceOf(PackError)
-    expect(error).toMatchObject({ code: 'UNSAFE_ENTRY', message: expect.stringMatching(/evil\.bdpack: the entry code\/sweep\/link\.ts is a symbolic link/) })
+    expect(error).toMatchObject({
+      code: 'UNSAFE_ENTRY',
+      message: expect.stringMatching(/evil\.bdpack: the entry code\/sweep\/link\.ts is a symbolic link/)
+    })
   })
 })
