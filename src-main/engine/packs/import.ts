@@ -15,7 +15,7 @@ import type { Project } from '../project/project'
 import { acquireStore, type NewResult, type ResultOrigin, type ResultStore } from '../store'
 import { PackError } from './errors'
 import { isCodeFileName, packLimits, type PackLimits } from './format'
-import { IMPORT_JOURNAL, inspectScan, RunClassifier, type PackInspection } from './inspect'
+import { IMPORT_JOURNAL, inspectScan, readImportJournal, RunClassifier, type PackInspection } from './inspect'
 import { openLegacyFolder } from './legacy-source'
 import { openPack, runKey, type PackScan, type PackSource, type ScannedRun } from './pack-source'
 import { openSourceInWorker, type SourceSpec } from './worker-source'
@@ -287,10 +287,14 @@ async function commit(
   chunkBytes: number,
   now: Date
 ): Promise<number> {
-  if (plan.targets.size === 0 && plan.newBatches.length === 0) return 0
+  const journal = path.join(project.dir, IMPORT_JOURNAL)
+  if (plan.targets.size === 0 && plan.newBatches.length === 0) {
+    // Everything is in place: an earlier run of this import that stopped after the manifest is complete now.
+    if (readImportJournal(project)?.source === scan.file) unlinkSync(journal)
+    return 0
+  }
   const importedAt = now.toISOString()
   const label = displayName(scan.file)
-  const journal = path.join(project.dir, IMPORT_JOURNAL)
   writeFileAtomically(
     journal,
     JSON.stringify({ source: scan.file, startedAt: importedAt, pid: process.pid }) + '\n'
@@ -333,10 +337,10 @@ async function commit(
     )
   }
 
-  const imported_: ImportedFrom = { source: label, importedAt }
-  if (scan.author) imported_.author = scan.author
+  const importedFrom: ImportedFrom = { source: label, importedAt }
+  if (scan.author) importedFrom.author = scan.author
   for (const [i, batch] of plan.newBatches.entries())
-    await project.addBatch(batch.name, codeFiles[i], imported_)
+    await project.addBatch(batch.name, codeFiles[i], importedFrom)
   if (plan.newBatches.length > 0) project.save()
   for (const name of plan.touched) await project.reloadBatch(name)
   unlinkSync(journal)

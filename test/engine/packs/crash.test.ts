@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { cpSync, existsSync, readdirSync, statSync } from 'node:fs'
+import { cpSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportPack, importPack } from '../../../src-main/engine/packs'
@@ -97,4 +97,19 @@ describe('an import killed with SIGKILL', () => {
     },
     120_000
   )
+
+  it('leaves a journal that the next import reports, and importing the same pack again clears it', async () => {
+    const project = path.join(dir, 'mine-journal')
+    cpSync(empty, project, { recursive: true })
+    await withProject(project, (p) => importPack(pack, p))
+    // As if killed between writing the manifest and removing the journal.
+    writeFileSync(
+      path.join(project, '.batchdesk-import.json'),
+      JSON.stringify({ source: pack, startedAt: '2026-11-25T12:00:00.000Z', pid: 1 })
+    )
+    const again = await withProject(project, (p) => importPack(pack, p))
+    expect(again.interruptedImport).toEqual({ source: pack, startedAt: '2026-11-25T12:00:00.000Z', pid: 1 })
+    expect(again.imported).toBe(0)
+    expect(existsSync(path.join(project, '.batchdesk-import.json'))).toBe(false)
+  }, 120_000)
 })
