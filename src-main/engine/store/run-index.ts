@@ -357,14 +357,11 @@ export class RunIndex {
 
   /** Cached ids of a design (40 characters each, concatenated), by the digest of everything that makes them. */
   designIds(batch: string, digest: string): string | undefined {
-    const ids = this.#db.prepare('SELECT ids FROM design_ids WHERE batch = ? AND digest = ?').pluck().get(batch, digest) as string | undefined
-    if (ids !== undefined) {
-      this.#db.prepare('UPDATE design_ids SET used_at = (SELECT max(used_at) + 1 FROM design_ids) WHERE batch = ? AND digest = ?').run(batch, digest)
-    }
-    return ids
+    // Read-only on purpose: touching the row would rewrite its tens of megabytes.
+    return this.#db.prepare('SELECT ids FROM design_ids WHERE batch = ? AND digest = ?').pluck().get(batch, digest) as string | undefined
   }
 
-  /** Caches a design's ids; keeps the 8 most recently used designs of a batch (used_at is a use counter). */
+  /** Caches a design's ids; keeps the 8 most recently saved designs of a batch (used_at is a save counter). */
   saveDesignIds(batch: string, digest: string, ids: string): void {
     this.transaction(() => {
       this.#db

@@ -19,6 +19,7 @@ export class StoredIds implements ReadonlyMap<string, StoredIdInfo> {
   readonly #codes: string
   readonly #infoOfCode: (code: number) => StoredIdInfo
   #slots: Int32Array | undefined
+  #slotHashes: Int32Array | undefined
 
   /**
    * @param ids the ids concatenated, 40 characters each.
@@ -90,27 +91,35 @@ export class StoredIds implements ReadonlyMap<string, StoredIdInfo> {
    */
   #find(id: string): number {
     if (id.length !== ID_LENGTH) return -1
-    const slots = (this.#slots ??= this.#buildSlots())
+    if (!this.#slots) this.#buildSlots()
+    const slots = this.#slots!
+    const hashes = this.#slotHashes!
     const mask = slots.length - 1
-    for (let slot = hashOf(id, 0) & mask; ; slot = (slot + 1) & mask) {
+    const hash = hashOf(id, 0)
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const position = slots[slot]
       if (position < 0) return -1
-      if (this.#ids.startsWith(id, position * ID_LENGTH)) return position
+      // Compare the 32-bit prefix first: a string comparison costs far more than an integer one.
+      if (hashes[slot] === hash && this.#ids.substr(position * ID_LENGTH, ID_LENGTH) === id) return position
     }
   }
 
-  #buildSlots(): Int32Array {
+  #buildSlots(): void {
     const count = this.#codes.length
     let capacity = 16
     while (capacity < count * 2) capacity *= 2
     const slots = new Int32Array(capacity).fill(-1)
+    const hashes = new Int32Array(capacity)
     const mask = capacity - 1
     for (let position = 0; position < count; position++) {
-      let slot = hashOf(this.#ids, position * ID_LENGTH) & mask
+      const hash = hashOf(this.#ids, position * ID_LENGTH)
+      let slot = hash & mask
       while (slots[slot] >= 0) slot = (slot + 1) & mask
       slots[slot] = position
+      hashes[slot] = hash
     }
-    return slots
+    this.#slots = slots
+    this.#slotHashes = hashes
   }
 }
 
@@ -121,5 +130,5 @@ function hashOf(text: string, at: number): number {
     const code = text.charCodeAt(i)
     hash = (hash << 4) | (((code & 0x0f) + (code >> 6) * 9) & 0x0f)
   }
-  return hash >>> 0
+  return hash | 0
 }

@@ -94,7 +94,7 @@ describe('run index', () => {
 })
 
 describe('design id cache', () => {
-  it('returns the ids it was given and keeps the eight most recent designs of a batch', () => {
+  it('returns the ids it was given and keeps the eight most recently saved designs of a batch', () => {
     const store = open(makeTempFolder())
     for (let i = 0; i < 10; i++) store.saveDesignIds('b', `digest${i}`, 'a'.repeat(40) + String(i).padStart(40, '0'))
     expect(store.designIds('b', 'digest9')).toBe('a'.repeat(40) + '9'.padStart(40, '0'))
