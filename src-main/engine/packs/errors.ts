@@ -7,12 +7,11 @@
  * - `LIMIT`: a size, count, ratio or nesting cap was exceeded (zip bombs, huge manifests).
  * - `MANIFEST`: manifest.json is not valid JSON or does not match the pack format.
  * - `VERSION`: written by a newer Batchdesk.
- * - `UNSAFE_PICKLE`: a legacy .npy file asks to run code (a global other than the plain-data ones).
  * - `INPUT`: bad arguments (missing batch name, read-only project, not a folder).
  * - `CHANGED`: the pack changed on disk between inspecting and importing it.
  */
 export type PackErrorCode =
-  'NOT_A_PACK' | 'UNSAFE_ENTRY' | 'LIMIT' | 'MANIFEST' | 'VERSION' | 'UNSAFE_PICKLE' | 'INPUT' | 'CHANGED'
+  'NOT_A_PACK' | 'UNSAFE_ENTRY' | 'LIMIT' | 'MANIFEST' | 'VERSION' | 'INPUT' | 'CHANGED'
 
 export class PackError extends Error {
   constructor(

@@ -89,11 +89,6 @@ export function isCodeFileName(name: string): boolean {
   return CODE_FILE.test(name)
 }
 
-/** True for batch names (the rule of the store and the project manifest). */
-export function isBatchName(name: string): boolean {
-  return BATCH_NAME.test(name)
-}
-
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 is 64 lowercase hex digits')
 const batchName = z.string().regex(BATCH_NAME, 'a batch name is 1 to 64 letters, digits, "_", "." or "-"')
 const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
