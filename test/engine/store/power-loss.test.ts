@@ -18,7 +18,7 @@ import { encodeToJson } from '../../../src-main/engine/store/codec'
 import { acquireStore, type NewResult, type ResultStore } from '../../../src-main/engine/store'
 import { buildChild, removeTempFolders, soak } from '../../reliability/helpers'
 import { crashVariants, PowerLossFileSystem, type CrashVariant } from './power-loss-fs'
-import { idOf, makeResult, makeTempFolder } from './helpers'
+import { makeResult, makeTempFolder } from './helpers'
 
 afterAll(() => removeTempFolders())
 
