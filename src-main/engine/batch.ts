@@ -292,6 +292,20 @@ export class Batch implements RunHost {
     })
   }
 
+  /**
+   * Adds the imported results of this batch (from result packs) that no run of the batch has yet, as
+   * result runs: a colleague's runs appear beside yours even when your designs do not produce them.
+   */
+  addImportedResultRuns(): Run[] {
+    const store = this.#readableStore()
+    if (!store) return []
+    const present = new Set(this.#table.ids)
+    return store
+      .listImported(this.name)
+      .filter((meta) => !present.has(meta.id))
+      .map((meta) => this.#addResultRow(meta.id, meta.parameters))
+  }
+
   #addResultRow(id: string, parameters: Record<string, unknown>): Run {
     const classIndex = this.#registerClass(ResultRun)
     this.#table.reserve(1)

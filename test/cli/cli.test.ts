@@ -103,3 +103,26 @@ describe('the batchdesk command', () => {
     expect(c.out.join('\n')).toContain('A is three')
   })
 })
+
+describe('a colleague’s pack imported into a batch of the same name', () => {
+  it('shows the imported runs beside the ones the designs make', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bd-cli-merge-'))
+    const theirs = path.join(dir, 'theirs')
+    const mine = path.join(dir, 'mine')
+    await main(['new', theirs, '--example', 'quickstart'], capture().io)
+    await main(['new', mine, '--example', 'quickstart'], capture().io)
+    // Their project has one extra run that my designs do not make.
+    const manifest = path.join(theirs, 'batchdesk.json')
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"A": 8, "operator": "min"', '"A": 99, "operator": "min"'))
+    expect(await main(['run', theirs], capture().io)).toBe(0)
+    const pack = path.join(dir, 'theirs.bdpack')
+    expect(await main(['export', theirs, '--batch', 'example', '--where', 'A>=99', '-o', pack], capture().io)).toBe(0)
+    expect(await main(['import', mine, pack], capture().io)).toBe(0)
+
+    const c = capture()
+    expect(await main(['query', mine, '--batch', 'example', 'A=99', '--json'], c.io)).toBe(0)
+    const rows = JSON.parse(c.out.join('\n')) as { status: string; result: { val: number } }[]
+    expect(rows).toHaveLength(1)
+    expect(rows[0].result.val).toBe(99 * 1)
+  })
+})

@@ -134,6 +134,7 @@ export class Project {
         throw new ManifestError(`${path.join(this.dir, MANIFEST_FILE)}: batches '${name}' designs[${i}]: ${(error as Error).message}`)
       }
     }
+    batch.addImportedResultRuns()
     return projectBatch
   }
 

@@ -82,6 +82,13 @@ export const migrations: readonly Migration[] = [
         PRIMARY KEY (batch, digest)
       ) WITHOUT ROWID;
     `
+  },
+  {
+    version: 3,
+    description: 'find imported results of a batch without scanning every run',
+    sql: `
+      CREATE INDEX runs_imported ON runs (batch) WHERE origin IS NOT NULL;
+    `
   }
 ]
 

@@ -261,6 +261,11 @@ export class ResultStore {
     )
   }
 
+  /** Metadata of a batch's imported runs (from packs or legacy folders), found through an index. */
+  listImported(batch: string): StoredRunMeta[] {
+    return this.#query((index) => index.importedRuns(batch)).map((run) => storedRunMetaOf(run, path.join(this.savePath, run.file)))
+  }
+
   /** Names of the batches with stored runs, sorted. */
   batches(): string[] {
     return this.#query((index) => index.batches())

@@ -271,6 +271,14 @@ export class RunIndex {
     return rows.map(indexedRunOfRow)
   }
 
+  /** Runs of a batch that came from a result pack or a legacy import (they carry an origin). */
+  importedRuns(batch: string): IndexedRun[] {
+    const rows = this.#db
+      .prepare(`SELECT ${RUN_COLUMNS} FROM runs r INDEXED BY runs_imported JOIN run_keys k ON k.row = r.row WHERE r.batch = ? AND r.origin IS NOT NULL`)
+      .all(batch) as RunRow[]
+    return rows.map(indexedRunOfRow)
+  }
+
   /** Every run's identity and place on disk (for verify). */
   placements(): { batch: string; id: string; file: string; offset: number; corrupt: boolean }[] {
     const rows = this.#db

@@ -55,3 +55,4 @@ CREATE TABLE runs (
   scalars TEXT NOT NULL,
   origin TEXT
 );
+CREATE INDEX runs_imported ON runs (batch) WHERE origin IS NOT NULL;
