@@ -338,6 +338,8 @@ export function heatmapOption(input: HeatmapInput): BuiltChart {
       xAxis: { ...axisStyle(palette, x.name, 'category', xs.map(label)), splitArea: { show: false } },
       yAxis: { ...axisStyle(palette, y.name, 'category', ys.map(label)), nameGap: 64 },
       visualMap: {
+        // Colour by the value (dimension 2), not by the run index that rides along as the last dimension.
+        dimension: 2,
         min: Number.isFinite(min) ? min : 0,
         max: Number.isFinite(max) ? (max === min ? min + 1 : max) : 1,
         calculable: true,

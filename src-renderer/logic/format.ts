@@ -76,3 +76,15 @@ export function formatAgo(epochMs: number, now = Date.now()): string {
   if (days < 30) return `${days} day${days > 1 ? 's' : ''} ago`
   return new Date(epochMs).toLocaleDateString()
 }
+
+/**
+ * A message with the project folder taken out of file paths: "/home/ana/sweeps/run.ts:7:19: …" reads
+ * "run.ts:7:19: …". The folder is shown once in the status bar; repeating it hides the line number.
+ */
+export function withoutProjectDir(message: string, dir: string | undefined): string {
+  if (!dir) return message
+  const prefixes = [dir.endsWith('/') || dir.endsWith('\\') ? dir : `${dir}/`, `${dir}\\`]
+  let out = message
+  for (const prefix of prefixes) out = out.split(prefix).join('')
+  return out
+}

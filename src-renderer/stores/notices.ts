@@ -29,7 +29,7 @@ export interface ConfirmRequest {
 
 export type ConfirmAnswer = 'confirm' | 'extra' | 'cancel'
 
-/** How long informational toasts stay; errors stay until dismissed because they ask for an action. */
+/** How long informational toasts stay (warnings three times as long); errors stay until dismissed. */
 const AUTO_DISMISS_MS = 4000
 
 export const useNoticesStore = defineStore('notices', () => {
@@ -42,7 +42,8 @@ export const useNoticesStore = defineStore('notices', () => {
     // The same error repeated (a poll failing every second) shows once.
     if (notices.value.some((n) => n.kind === kind && n.title === title && n.message === message)) return id
     notices.value = [...notices.value.slice(-2), { id, kind, title, message, action }]
-    if (kind === 'info' || kind === 'success') setTimeout(() => dismiss(id), AUTO_DISMISS_MS)
+    if (kind !== 'error')
+      setTimeout(() => dismiss(id), kind === 'warn' ? AUTO_DISMISS_MS * 3 : AUTO_DISMISS_MS)
     return id
   }
 

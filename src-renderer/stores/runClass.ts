@@ -9,6 +9,7 @@ import { getApi, type Diagnostic, type RunClassSummary, type TryOnceResult } fro
 import { useNoticesStore } from './notices'
 import { useProjectStore } from './project'
 import { useRunsStore } from './runs'
+import { withoutProjectDir } from '../logic/format'
 
 /** Pause after the last keystroke before asking the engine to compile the draft. */
 const CHECK_DELAY_MS = 400
@@ -34,17 +35,15 @@ export const useRunClassStore = defineStore('runClass', () => {
   /** After a save: stored results made by the previous code. */
   const staleNotice = ref<number | null>(null)
   let checkTimer: ReturnType<typeof setTimeout> | undefined
+  /** Messages with paths relative to the project, so the line numbers stand out. */
+  const short = (message: string | null) =>
+    message === null ? null : withoutProjectDir(message, projectStore.project?.dir)
+  const shortDiagnostics = (list: Diagnostic[]) =>
+    list.map((d) => ({ ...d, message: withoutProjectDir(d.message, projectStore.project?.dir) }))
   let checkSeq = 0
 
   const dirty = computed(() => batch.value !== null && draft.value !== savedSource.value)
   const errors = computed(() => diagnostics.value.filter((d) => d.severity === 'error'))
-  /** Why the saved class cannot run, pointing at the first error's line; null when it can. */
-  const cannotRun = computed<string | null>(() => {
-    if (!batch.value) return null
-    if (loadError.value) return loadError.value
-    return null
-  })
-
   async function load(name: string): Promise<void> {
     loading.value = true
     try {
@@ -57,8 +56,8 @@ export const useRunClassStore = defineStore('runClass', () => {
       savedSource.value = source.source
       draft.value = source.source
       info.value = source.info
-      loadError.value = source.loadError
-      diagnostics.value = source.diagnostics
+      loadError.value = short(source.loadError)
+      diagnostics.value = shortDiagnostics(source.diagnostics)
       tryResult.value = null
       tryError.value = null
       staleNotice.value = null
@@ -98,7 +97,7 @@ export const useRunClassStore = defineStore('runClass', () => {
       ]
       return
     }
-    diagnostics.value = result.value.diagnostics
+    diagnostics.value = shortDiagnostics(result.value.diagnostics)
     if (result.value.info) info.value = result.value.info
   }
 
@@ -114,8 +113,8 @@ export const useRunClassStore = defineStore('runClass', () => {
       )
       if (!saved) return false
       savedSource.value = source
-      diagnostics.value = saved.diagnostics
-      loadError.value = saved.loadError
+      diagnostics.value = shortDiagnostics(saved.diagnostics)
+      loadError.value = short(saved.loadError)
       if (saved.info) info.value = saved.info
       staleNotice.value = saved.staleResults > 0 ? saved.staleResults : null
       projectStore.updateBatch(saved.batch)
@@ -126,7 +125,7 @@ export const useRunClassStore = defineStore('runClass', () => {
         notices.push(
           'warn',
           'Saved, but this run class does not compile',
-          `${saved.loadError} — it cannot run until this is fixed.`
+          `${loadError.value} — it cannot run until this is fixed.`
         )
       return true
     } finally {
@@ -157,7 +156,7 @@ export const useRunClassStore = defineStore('runClass', () => {
         parameters
       })
       if (result.ok) tryResult.value = result.value
-      else tryError.value = result.error.message
+      else tryError.value = short(result.error.message)
     } finally {
       trying.value = false
     }
@@ -192,7 +191,6 @@ export const useRunClassStore = defineStore('runClass', () => {
     tryError,
     staleNotice,
     dirty,
-    cannotRun,
     load,
     loadTypings,
     setDraft,

@@ -181,7 +181,10 @@ export const useRunsStore = defineStore('runs', () => {
     })
     if (gen !== generation) return
     if (!result.ok) {
+      // Rows of an earlier filter would look like the answer to this one: show none, and the message.
       listError.value = result.error.message
+      total.value = 0
+      rows.value = []
       return
     }
     listError.value = null
@@ -282,6 +285,8 @@ export const useRunsStore = defineStore('runs', () => {
     freshPages.clear()
     if (focused.value !== null) void loadDetails(focused.value)
     await ensureRange(viewport.start, viewport.end, true)
+    if (total.value === 0) rows.value = []
+    if (totalRuns.value === 0) closeDetails()
   }
 
   async function setConditions(next: string[]): Promise<void> {

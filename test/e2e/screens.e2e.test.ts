@@ -139,6 +139,29 @@ describe('start screen, empty project, progress and failures', () => {
     await shot('11-failed-details')
   })
 
+  it('saves a class that does not compile but refuses to run it, pointing at the line', async () => {
+    await page.getByTestId('tab-code').click()
+    await page.getByTestId('editor').locator('.view-lines').click()
+    await page.keyboard.press('ControlOrMeta+A')
+    await page.evaluate(
+      (t) => navigator.clipboard.writeText(t),
+      SLOW_CLASS.replace('return { sum', 'return { sum: ,')
+    )
+    await page.keyboard.press('ControlOrMeta+V')
+    await page.getByTestId('save-class').click()
+    await expect.poll(() => page.getByTestId('unsaved-marker').count(), { timeout: 10_000 }).toBe(0)
+    await page.getByTestId('tab-runs').click()
+    await expect.poll(() => page.getByTestId('progress').innerText()).toContain('Cannot run')
+    await expect.poll(() => page.getByTestId('progress').innerText()).toMatch(/slow\.ts:7/)
+    await shot('12-cannot-run')
+    await page.keyboard.press('F5')
+    await page.waitForTimeout(300)
+    expect(await page.getByTestId('progress').getAttribute('data-state')).toBe('idle')
+    await page.getByRole('button', { name: 'Fix the code' }).click()
+    await page.getByTestId('problem').first().waitFor()
+    await shot('13-fix-the-code')
+  })
+
   it('raised no uncaught error in the page', () => {
     expect(pageErrors).toEqual([])
   })
@@ -159,7 +182,7 @@ describe('charts of the projectile example', () => {
   it('computes the batch and draws a heatmap of range over angle and drag', async () => {
     const { page } = app
     await page.getByTestId('workspace').waitFor()
-    await shot('12a-projectile-opened')
+    await shot('14-projectile-opened')
     await page.getByTestId('run-batch').click()
     await expect
       .poll(() => page.getByTestId('progress').getAttribute('data-state'), { timeout: 60_000 })
@@ -170,14 +193,14 @@ describe('charts of the projectile example', () => {
       .poll(() => page.getByTestId('chart-kind').locator('option').first().innerText())
       .toContain('Heatmap')
     await page.waitForTimeout(300)
-    await shot('12-heatmap')
+    await shot('15-heatmap')
   })
 
   it('switches to one line per drag value', async () => {
     const { page } = app
     await page.getByTestId('chart-kind').selectOption('lines')
     await page.waitForTimeout(300)
-    await shot('13-lines')
+    await shot('16-lines')
   })
 
   it('overlays the trajectories of selected runs', async () => {
@@ -187,18 +210,18 @@ describe('charts of the projectile example', () => {
     await rows.nth(2).click()
     await rows.nth(6).click({ modifiers: ['ControlOrMeta'] })
     await rows.nth(10).click({ modifiers: ['ControlOrMeta'] })
-    await shot('14-selection')
+    await shot('17-selection')
     await page.getByTestId('tab-charts').click()
     await page.getByTestId('chart-kind').selectOption('curves')
     await page.waitForTimeout(500)
-    await shot('15-curves')
+    await shot('18-curves')
   })
 
   it('draws the runtime histogram', async () => {
     const { page } = app
     await page.getByTestId('chart-kind').selectOption('histogram')
     await page.waitForTimeout(500)
-    await shot('16-histogram')
+    await shot('19-histogram')
   })
 
   it('raised no uncaught error in the page', () => {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -145,6 +146,25 @@ describe('the workspace, from the start screen to a chart', () => {
     await shot('08-runs-filtered')
   })
 
+  it('sorts by a result column and exports the filtered table as CSV', async () => {
+    await page.locator('[data-testid="run-table"] .th', { hasText: 'val' }).click()
+    await expect
+      .poll(() => page.locator('[data-testid="run-row"] .td:nth-child(7)').first().innerText())
+      .toBe('0')
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('export-csv').click()
+    ])
+    expect(download.suggestedFilename()).toMatch(/^Quickstart-example-\d{4}-\d{2}-\d{2}\.csv$/)
+    const csv = await readFile((await download.path())!, 'utf8')
+    expect(csv.split(/\r?\n/)[0]).toContain('val')
+    // A <= 3 keeps 3 × 3 × 4 runs of each of the two factorial designs.
+    expect(csv.trim().split(/\r?\n/)).toHaveLength(1 + 36 + 36)
+    // Third click: back to the order of the batch.
+    await page.locator('[data-testid="run-table"] .th', { hasText: 'val' }).click()
+    await page.locator('[data-testid="run-table"] .th', { hasText: 'val' }).click()
+  })
+
   it('draws a line chart when the filter leaves one parameter varying', async () => {
     await page.getByTestId('filter-input').fill('B = [3,4,5]')
     await page.getByTestId('filter-input').press('Enter')
@@ -156,6 +176,16 @@ describe('the workspace, from the start screen to a chart', () => {
       .poll(() => page.getByTestId('chart-kind').locator('option').first().innerText())
       .toContain('Line')
     await shot('09-chart-line')
+    for (const type of ['png', 'svg']) {
+      const [image] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByTestId(`export-${type}`).click()
+      ])
+      expect(image.suggestedFilename().endsWith(`.${type}`)).toBe(true)
+      const bytes = await readFile((await image.path())!)
+      expect(bytes.length).toBeGreaterThan(1000)
+      if (type === 'svg') expect(bytes.toString('utf8')).toContain('<svg')
+    }
   })
 
   it('opens the details of one run', async () => {

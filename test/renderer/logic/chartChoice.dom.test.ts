@@ -107,6 +107,7 @@ describe('chart options', () => {
       [1, 1, 7]
     ])
     expect(built.notes[0]).toContain('mean')
+    expect(built.option.visualMap).toMatchObject({ dimension: 2, min: 2, max: 7 })
   })
 
   it('bins runtimes at round widths', () => {
