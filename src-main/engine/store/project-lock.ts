@@ -54,6 +54,7 @@ export function acquireProjectLock(
       throw new ProjectInUseError(holder.host, holder.pid, holder.since, file)
     takeOver(fileSystem, directory, file, text, content.token!)
   }
+  removeDeadTakeoverTemps(fileSystem, directory)
   return {
     file,
     token: content.token!,
@@ -91,7 +92,7 @@ function takeOver(
   text: string,
   token: string
 ): void {
-  const temp = path.join(directory, `.lock.${randomBytes(6).toString('hex')}.tmp`)
+  const temp = path.join(directory, `.lock.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
   const fd = fileSystem.openSync(temp, 'wx')
   try {
     writeFullySync(fileSystem, fd, Buffer.from(text), 0)
@@ -105,6 +106,31 @@ function takeOver(
   if (now?.token !== token) {
     if (now) throw new ProjectInUseError(now.host, now.pid, now.since, file)
     throw new Error(`Could not take over the stale lock ${file}: it changed while taking it over; try again`)
+  }
+}
+
+// A takeover interrupted by a crash leaves its temp file behind; the holder removes those whose process is
+// gone (a live rival's temp is left alone: its rename must not fail). One named with this process's pid is
+// a leftover too: a takeover here runs synchronously and has finished by now.
+function removeDeadTakeoverTemps(fileSystem: StoreFileSystem, directory: string): void {
+  for (const name of fileSystem.readdirSync(directory)) {
+    const match = /^\.lock\.(?:(\d+)\.)?[0-9a-f]{12}\.tmp$/.exec(name)
+    const pid = match?.[1] === undefined ? undefined : Number(match[1])
+    if (!match || (pid !== undefined && pid !== process.pid && processExists(pid))) continue
+    try {
+      fileSystem.unlinkSync(path.join(directory, name))
+    } catch {
+      // gone already, or not ours to remove: harmless either way
+    }
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

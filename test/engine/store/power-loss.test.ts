@@ -12,6 +12,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
+import { hostname } from 'node:os'
 import * as path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { encodeToJson } from '../../../src-main/engine/store/codec'
@@ -67,12 +68,25 @@ async function recordScenario(root: string): Promise<{ fileSystem: PowerLossFile
   await Promise.all([write(store, [version(6, 1)]), write(store, [version(7, 1, true), version(8, 1)])])
   store.release()
 
-  // Session 2: reopened (a new segment), a rewrite of a session-1 result, a new large record.
+  // Session 2 finds the lock of an engine that died (taken over by rename), starts a new segment, rewrites
+  // a session-1 result and adds a large record.
+  plantStaleLock(fileSystem, path.join(root, '.batchdesk', 'lock'))
   store = acquireStore(root, options)
   await write(store, [version(1, 3), version(9, 1)])
   await write(store, [version(10, 1, true)])
   store.release()
   return { fileSystem, versions }
+}
+
+/** Writes, through the recorded file system, the lock of an engine on this host that is no longer running. */
+function plantStaleLock(fileSystem: PowerLossFileSystem, file: string): void {
+  const pid = spawnSync(process.execPath, ['-e', '0']).pid!
+  const text = JSON.stringify({ pid, host: hostname(), since: '2026-11-25T10:00:00.000Z', app: 'batchdesk', token: 'dead' })
+  const fd = fileSystem.openSync(file, 'wx')
+  fileSystem.writeSync(fd, Buffer.from(text), 0, Buffer.byteLength(text), 0)
+  fileSystem.fsyncSync(fd)
+  fileSystem.closeSync(fd)
+  fileSystem.fsyncDirectorySync(path.dirname(file))
 }
 
 /** The values run `id` may have after a crash at point k; `undefined` stands for "not stored". */
@@ -117,7 +131,7 @@ describe('result store after a power cut at every crash point', () => {
             }
             expect(await store.verify(), context).toMatchObject({ corrupt: [], unreadable: [], missing: [] })
             expect(
-              fs.readdirSync(image).filter((name) => name.endsWith('.tmp')),
+              [...fs.readdirSync(image), ...fs.readdirSync(path.join(image, '.batchdesk'))].filter((name) => name.endsWith('.tmp')),
               `${context}: temp files`
             ).toEqual([])
             view = indexView(store)
