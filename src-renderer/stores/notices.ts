@@ -72,6 +72,11 @@ export const useNoticesStore = defineStore('notices', () => {
     return undefined
   }
 
+  /** Drops every toast (leaving a project: its messages no longer apply). */
+  function clear(): void {
+    notices.value = []
+  }
+
   /** Asks a question in a modal; resolves with the button chosen (Escape cancels). */
   function confirm(request: ConfirmRequest): Promise<ConfirmAnswer> {
     pendingConfirm.value?.resolve('cancel')
@@ -86,5 +91,5 @@ export const useNoticesStore = defineStore('notices', () => {
     request?.resolve(choice)
   }
 
-  return { notices, pendingConfirm, push, dismiss, attempt, confirm, answer }
+  return { notices, pendingConfirm, push, dismiss, clear, attempt, confirm, answer }
 })

@@ -162,6 +162,28 @@ describe('start screen, empty project, progress and failures', () => {
     await shot('13-fix-the-code')
   })
 
+  it('asks before closing the project with unsaved code, and lists it among recent projects', async () => {
+    await page.getByTestId('editor').locator('.view-lines').click()
+    await page.keyboard.press('ControlOrMeta+End')
+    await page.keyboard.insertText('// a note')
+    await page.getByTestId('unsaved-marker').waitFor()
+    await page.getByTestId('close-project').click()
+    const confirm = page.getByTestId('confirm-dialog')
+    await confirm.waitFor()
+    await shot('14-unsaved-confirm')
+    await page.getByTestId('confirm-cancel').click()
+    await expect.poll(() => confirm.count()).toBe(0)
+    expect(await page.getByTestId('unsaved-marker').count()).toBe(1)
+    await page.getByTestId('close-project').click()
+    await page.getByTestId('confirm-extra').click()
+    await page.getByTestId('start-view').waitFor()
+    await expect.poll(() => page.getByTestId('recent-project').count()).toBeGreaterThan(0)
+    await page.getByTestId('open-settings').click()
+    await page.getByTestId('settings-dialog').waitFor()
+    await shot('15-start-recent-settings')
+    await page.keyboard.press('Escape')
+  })
+
   it('raised no uncaught error in the page', () => {
     expect(pageErrors).toEqual([])
   })
@@ -182,7 +204,7 @@ describe('charts of the projectile example', () => {
   it('computes the batch and draws a heatmap of range over angle and drag', async () => {
     const { page } = app
     await page.getByTestId('workspace').waitFor()
-    await shot('14-projectile-opened')
+    await shot('16-projectile-opened')
     await page.getByTestId('run-batch').click()
     await expect
       .poll(() => page.getByTestId('progress').getAttribute('data-state'), { timeout: 60_000 })
@@ -193,14 +215,14 @@ describe('charts of the projectile example', () => {
       .poll(() => page.getByTestId('chart-kind').locator('option').first().innerText())
       .toContain('Heatmap')
     await page.waitForTimeout(300)
-    await shot('15-heatmap')
+    await shot('17-heatmap')
   })
 
   it('switches to one line per drag value', async () => {
     const { page } = app
     await page.getByTestId('chart-kind').selectOption('lines')
     await page.waitForTimeout(300)
-    await shot('16-lines')
+    await shot('18-lines')
   })
 
   it('overlays the trajectories of selected runs', async () => {
@@ -210,18 +232,18 @@ describe('charts of the projectile example', () => {
     await rows.nth(2).click()
     await rows.nth(6).click({ modifiers: ['ControlOrMeta'] })
     await rows.nth(10).click({ modifiers: ['ControlOrMeta'] })
-    await shot('17-selection')
+    await shot('19-selection')
     await page.getByTestId('tab-charts').click()
     await page.getByTestId('chart-kind').selectOption('curves')
     await page.waitForTimeout(500)
-    await shot('18-curves')
+    await shot('20-curves')
   })
 
   it('draws the runtime histogram', async () => {
     const { page } = app
     await page.getByTestId('chart-kind').selectOption('histogram')
     await page.waitForTimeout(500)
-    await shot('19-histogram')
+    await shot('21-histogram')
   })
 
   it('raised no uncaught error in the page', () => {
