@@ -6,6 +6,7 @@ import { describeRunModule } from '../compile'
 import { FunctionRef } from '../params/function-ref'
 import { linspace, logspace, rangeValues } from '../design/spaces'
 import { examplesFolder } from '../package-root'
+import { DiskFullError, ProjectInUseError } from '../store'
 import type { RunClassInfo } from '../types'
 import { MANIFEST_FILE, MANIFEST_FORMAT, ManifestError, formatManifest, parseManifest, type Design, type ImportedFrom, type Manifest } from './manifest'
 
@@ -59,7 +60,13 @@ export class Project {
     if (!existsSync(manifestPath)) throw new NotAProjectError(resolved)
     const manifest = parseManifest(readFileSync(manifestPath, 'utf8'), manifestPath)
     const project = new Project(resolved, manifest, options.readOnly === true)
-    for (const entry of manifest.batches) await project.#loadBatch(entry.name)
+    try {
+      for (const entry of manifest.batches) await project.#loadBatch(entry.name)
+    } catch (error) {
+      // Batches loaded so far hold the result store and its lock: give them back.
+      project.close()
+      throw error
+    }
     return project
   }
 
@@ -131,6 +138,8 @@ export class Project {
       try {
         this.#addDesignRuns(projectBatch, design)
       } catch (error) {
+        // The store is opened while the first design is added: its errors are not the manifest's fault.
+        if (error instanceof ProjectInUseError || error instanceof DiskFullError) throw error
         throw new ManifestError(`${path.join(this.dir, MANIFEST_FILE)}: batches '${name}' designs[${i}]: ${(error as Error).message}`)
       }
     }
