@@ -57,7 +57,7 @@ export function sweepShape(parameters: { name: string; values: readonly CellValu
 }
 
 /** Most panels small multiples draw before parallel coordinates read better. */
-export const MAX_PANELS = 12
+const MAX_PANELS = 12
 
 /** The chart that fits the shape best, before the user picks another. */
 export function chooseChart(shape: SweepShape, options: { arrayField?: boolean } = {}): ChartKind {

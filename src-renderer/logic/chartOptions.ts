@@ -67,9 +67,9 @@ export const DARK_PALETTE: ChartPalette = {
 }
 
 /** Above this many points a series switches to ECharts' large mode (no per-point hover shapes). */
-export const LARGE_THRESHOLD = 2000
+const LARGE_THRESHOLD = 2000
 /** Most lines one chart draws; beyond it the chart says to fix a parameter with a filter chip. */
-export const MAX_SERIES = 24
+const MAX_SERIES = 24
 
 export interface Column {
   name: string
@@ -111,7 +111,7 @@ function axisStyle(palette: ChartPalette, name: string, type: 'value' | 'categor
 }
 
 /** Three significant digits for labels inside small cells: 31.37597 → 31.4, 0.004512 → 0.00451. */
-export function shortNumber(value: number): string {
+function shortNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value)
   if (value !== 0 && (Math.abs(value) >= 1e6 || Math.abs(value) < 1e-3)) return value.toExponential(2)
   return String(Number(value.toPrecision(3)))

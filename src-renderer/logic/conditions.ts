@@ -117,7 +117,7 @@ function valueText(value: unknown): string {
 }
 
 /** The batchpy keyword form of one condition: `A__le`, or just `A` for equality. */
-export function kwargName(condition: ChipCondition): string {
+function kwargName(condition: ChipCondition): string {
   return condition.op === 'eq' ? condition.name : `${condition.name}__${condition.op}`
 }
 
@@ -146,9 +146,4 @@ function codeValue(value: unknown): string {
       .map(([k, v]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${codeValue(v)}`)
       .join(', ')} }`
   return JSON.stringify(value)
-}
-
-/** Whether two conditions are the same filter (to avoid adding a chip twice). */
-export function sameCondition(a: ChipCondition, b: ChipCondition): boolean {
-  return a.name === b.name && a.op === b.op && JSON.stringify(a.value) === JSON.stringify(b.value)
 }

@@ -61,11 +61,6 @@ export function shortId(id: string): string {
   return id.slice(0, 8)
 }
 
-/** "3 runs", "1 run". */
-export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${formatCount(n)} ${n === 1 ? word : many}`
-}
-
 /** "2 minutes ago", for recent projects. */
 export function formatAgo(epochMs: number, now = Date.now()): string {
   const seconds = Math.max(0, (now - epochMs) / 1000)

@@ -72,7 +72,7 @@ function decimalsOf(value: number): number {
 }
 
 /** Most values one axis may produce; beyond this the design is almost certainly a typo (step 0.0001 for 0.1). */
-export const MAX_AXIS_VALUES = 1_000_000
+const MAX_AXIS_VALUES = 1_000_000
 
 /**
  * Values of a range from start towards stop by step. Each value is computed as start + i·step and
@@ -182,7 +182,7 @@ export function parseScalar(text: string, kind: ParameterKind): unknown {
 }
 
 /** Says what is wrong with JSON text in words, with the position when JSON.parse gives one. */
-export function jsonHint(text: string, kind: ParameterKind): string {
+function jsonHint(text: string, kind: ParameterKind): string {
   let detail = ''
   try {
     JSON.parse(text)
@@ -400,39 +400,4 @@ export function formatValue(value: unknown, maxLength = 40): string {
     text = (value as { $fn: string }).$fn
   else text = JSON.stringify(value) ?? String(value)
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text
-}
-
-/** Reads a factor row back from a manifest axis (to edit a stored design or start from one). */
-export function factorFromAxis(axis: unknown, kind: ParameterKind): FactorInput {
-  const input = emptyFactorInput('list')
-  if (axis !== null && typeof axis === 'object' && !Array.isArray(axis)) {
-    const spec = axis as Record<string, unknown>
-    const triple = (key: string) =>
-      Array.isArray(spec[key]) ? (spec[key] as unknown[]).map(String) : ['', '', '']
-    if ('$range' in spec) {
-      const [start, stop, step] = triple('$range')
-      return { ...input, mode: 'range', start, stop, step, inclusive: spec.inclusive === true }
-    }
-    if ('$linspace' in spec || '$logspace' in spec) {
-      const mode = '$linspace' in spec ? 'linspace' : 'logspace'
-      const [start, stop, count] = triple(mode === 'linspace' ? '$linspace' : '$logspace')
-      return { ...input, mode, start, stop, count }
-    }
-  }
-  const values = Array.isArray(axis) ? axis : [axis]
-  if (kind === 'function')
-    return { ...input, mode: 'functions', functions: values.map((v) => formatValue(v, 200)) }
-  if (values.length === 1)
-    return {
-      ...input,
-      mode: 'value',
-      value: typeof values[0] === 'string' && kind !== 'unknown' ? values[0] : JSON.stringify(values[0])
-    }
-  const structured = values.some((v) => v !== null && typeof v === 'object')
-  return {
-    ...input,
-    list: structured
-      ? values.map((v) => JSON.stringify(v)).join('\n')
-      : values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')
-  }
 }

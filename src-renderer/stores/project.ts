@@ -193,11 +193,6 @@ export const useProjectStore = defineStore('project', () => {
     return true
   }
 
-  async function saveManifest(): Promise<void> {
-    const summary = await notices.attempt('Could not save the project', () => getApi().projects.save())
-    if (summary) setProject(summary)
-  }
-
   return {
     project,
     examples,
@@ -219,8 +214,6 @@ export const useProjectStore = defineStore('project', () => {
     suggestLocation,
     selectBatch,
     createBatch,
-    saveManifest,
-    updateBatch,
-    setProject
+    updateBatch
   }
 })

@@ -17,12 +17,12 @@ import {
   type StatusCounts
 } from '../api/client'
 import { conditionsAsCode, parseChip, type ChipCondition } from '../logic/conditions'
-import { exportFileName } from '../logic/csv'
+import { exportFileName, toCsv } from '../logic/csv'
 import { useNoticesStore } from './notices'
 import { useProjectStore } from './project'
 
 /** Rows per request; the API allows up to 1000. */
-export const PAGE_SIZE = 200
+const PAGE_SIZE = 200
 /** Least time between two re-fetches of the visible rows while a batch runs. */
 const REFRESH_THROTTLE_MS = 500
 
@@ -406,6 +406,24 @@ export const useRunsStore = defineStore('runs', () => {
     )
   }
 
+  /** The selected runs among the loaded rows, as CSV for pasting into a spreadsheet. */
+  function selectionAsCsv(): { csv: string; rows: number } {
+    const { parameters, results } = columns.value
+    const header = ['index', 'id', 'status', ...parameters, ...results, 'runtime']
+    const picked = rows.value.filter(
+      (row): row is RunRow => row !== undefined && selection.value.has(row.index)
+    )
+    const lines = picked.map((r) => [
+      r.index,
+      r.id,
+      r.status,
+      ...parameters.map((p) => r.parameters[p]),
+      ...results.map((n) => r.results[n]),
+      r.runtime
+    ])
+    return { csv: toCsv(header, lines), rows: picked.length }
+  }
+
   function reset(): void {
     for (const stop of unsubscribers) stop()
     unsubscribers = []
@@ -457,6 +475,7 @@ export const useRunsStore = defineStore('runs', () => {
     execute,
     control,
     exportCsv,
+    selectionAsCsv,
     reset
   }
 })

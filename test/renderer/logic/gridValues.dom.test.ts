@@ -3,7 +3,6 @@ import {
   buildGrid,
   designSize,
   emptyFactorInput,
-  factorFromAxis,
   linspaceValues,
   logspaceValues,
   parseFactor,
@@ -155,21 +154,6 @@ describe('factor rows', () => {
       ok: false,
       error: expect.stringContaining('repeats')
     })
-  })
-
-  it('reads a stored axis back into a row', () => {
-    expect(factorFromAxis({ $range: [0, 1, 0.1], inclusive: true }, 'number')).toMatchObject({
-      mode: 'range',
-      start: '0',
-      stop: '1',
-      step: '0.1',
-      inclusive: true
-    })
-    expect(factorFromAxis(['min', 'max'], 'function')).toMatchObject({
-      mode: 'functions',
-      functions: ['min', 'max']
-    })
-    expect(factorFromAxis([1, 2, 3], 'number')).toMatchObject({ mode: 'list', list: '1, 2, 3' })
   })
 })
 
