@@ -114,6 +114,36 @@ describe('two engines on one project', () => {
     expect(lockHolder(resDir), 'the lock is removed on close').toBeUndefined()
   }, 120_000)
 
+  const rounds = iterations('BATCHDESK_LOCK_RACE_ROUNDS', soak ? 100 : 8)
+
+  it.each([
+    ['a free project', false],
+    ['a stale lock left by a dead engine', true]
+  ])(`never lets two engines that start at the same moment on %s both write (${rounds} rounds of 4)`, async (_what, stale) => {
+    const script = await buildChild('hold-lock')
+    let overlaps = 0
+    for (let round = 0; round < rounds; round++) {
+      const resDir = path.join(makeTempFolder(), '_res')
+      if (stale) plantStaleLock(resDir)
+      const startAt = Date.now() + 400
+      const contenders = Array.from({ length: 4 }, () => start(script, [resDir, '300', String(startAt)]))
+      await Promise.all(contenders.map((c) => c.exited))
+      const holds = contenders.flatMap((c) => {
+        expect(c.stderr(), 'no contender fails with anything but "in use"').toBe('')
+        const held = c.lines.find((l) => l.startsWith('HELD '))
+        const released = c.lines.find((l) => l.startsWith('RELEASED '))
+        return held && released ? [[Number(held.slice(5)), Number(released.slice(9))]] : []
+      })
+      expect(holds.length, `round ${round}: someone got the lock`).toBeGreaterThan(0)
+      holds.sort((a, b) => a[0] - b[0])
+      for (let i = 1; i < holds.length; i++) if (holds[i][0] < holds[i - 1][1]) overlaps++
+      for (const c of contenders.filter((c) => c.lines.some((l) => l.startsWith('INUSE '))))
+        expect(c.lines.join('\n')).toMatch(/INUSE This project is in use by .+ pid \d+ since .+; open it read-only or close the other window/)
+      expect(readdirSync(path.join(resDir, '.batchdesk')).filter((name) => name.endsWith('.tmp')), 'temp lock files').toEqual([])
+    }
+    expect(overlaps, 'rounds in which two engines held the lock at once').toBe(0)
+  }, 120_000)
+
   it('gives the lock back when a project fails to open half-way', async () => {
     const dir = makeWorkProject()
     const file = path.join(dir, 'batchdesk.json')

@@ -2,7 +2,9 @@
  * The project lock `<savePath>/.batchdesk/lock`: one writing process per result folder, so two windows (or a
  * window and a CLI run) never append to the same files.
  */
+import Database from 'better-sqlite3'
 import { randomBytes } from 'node:crypto'
+import { unlinkSync } from 'node:fs'
 import { hostname } from 'node:os'
 import * as path from 'node:path'
 import { ProjectInUseError } from './errors'
@@ -47,23 +49,81 @@ export function acquireProjectLock(
     token: randomBytes(12).toString('hex')
   }
   const text = JSON.stringify(content) + '\n'
-  const created = createExclusive(fileSystem, file, text)
-  if (!created) {
-    const holder = readLockPatiently(fileSystem, file)
-    if (holder && holderIsAlive(holder, ownLockTokens))
-      throw new ProjectInUseError(holder.host, holder.pid, holder.since, file)
-    takeOver(fileSystem, directory, file, text, content.token!)
+  const guard = holdGuard(directory)
+  if (!guard) {
+    const holder = readLiveHolder(fileSystem, file, ownLockTokens)
+    throw new ProjectInUseError(holder?.host ?? hostname(), holder?.pid ?? 0, holder?.since ?? 'just now', file)
   }
-  removeDeadTakeoverTemps(fileSystem, directory)
+  let created: boolean
+  try {
+    created = createExclusive(fileSystem, file, text)
+    if (!created) {
+      const holder = readLockPatiently(fileSystem, file)
+      if (holder && holderIsAlive(holder, ownLockTokens))
+        throw new ProjectInUseError(holder.host, holder.pid, holder.since, file)
+      takeOver(fileSystem, directory, file, text, content.token!)
+    }
+    removeDeadTakeoverTemps(fileSystem, directory)
+  } catch (error) {
+    releaseGuard(guard, directory)
+    throw error
+  }
   return {
     file,
     token: content.token!,
     tookOverStaleLock: !created,
     release() {
-      const current = readLock(fileSystem, file)
-      if (current?.token === content.token) fileSystem.unlinkSync(file)
+      try {
+        const current = readLock(fileSystem, file)
+        if (current?.token === content.token) fileSystem.unlinkSync(file)
+      } finally {
+        releaseGuard(guard, directory)
+      }
     }
   }
+}
+
+// Two engines that both find a stale lock would otherwise both take it over (each renames its own lock over
+// it and reads its own back). The guard decides between them: an exclusive SQLite lock on
+// `.batchdesk/lock.sqlite`, held while the project is locked, which the OS drops when the process dies
+// however it dies. The JSON lock file stays what other processes read to say who holds the project.
+function holdGuard(directory: string): Database.Database | undefined {
+  const db = new Database(path.join(directory, 'lock.sqlite'), { timeout: 0 })
+  try {
+    db.pragma('locking_mode = EXCLUSIVE')
+    db.exec('BEGIN EXCLUSIVE; COMMIT')
+    return db
+  } catch (error) {
+    db.close()
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') return undefined
+    throw error
+  }
+}
+
+// A clean release leaves nothing behind. (A rival that opened the file just before it is removed may lock
+// the removed file; that only matters with a stale JSON lock, which a clean release never leaves.)
+function releaseGuard(guard: Database.Database, directory: string): void {
+  guard.close()
+  try {
+    unlinkSync(path.join(directory, 'lock.sqlite'))
+  } catch {
+    // already removed, or held by a rival by now: either way not ours to worry about
+  }
+}
+
+// The guard's holder writes the JSON lock right after taking the guard: wait a moment to name it.
+function readLiveHolder(
+  fileSystem: StoreFileSystem,
+  file: string,
+  ownLockTokens: ReadonlySet<string>
+): LockContent | undefined {
+  let holder: LockContent | undefined
+  for (let attempt = 0; attempt < 25; attempt++) {
+    holder = readLock(fileSystem, file)
+    if (holder && holderIsAlive(holder, ownLockTokens)) return holder
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 40)
+  }
+  return holder
 }
 
 function createExclusive(fileSystem: StoreFileSystem, file: string, text: string): boolean {
