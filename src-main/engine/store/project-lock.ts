@@ -88,7 +88,9 @@ export function acquireProjectLock(
 // `.batchdesk/lock.sqlite`, held while the project is locked, which the OS drops when the process dies
 // however it dies. The JSON lock file stays what other processes read to say who holds the project.
 function holdGuard(directory: string): Database.Database | undefined {
-  const db = new Database(path.join(directory, 'lock.sqlite'), { timeout: 0 })
+  // In Electron the main process hands over its own build of better-sqlite3 (as for the run index).
+  const nativeBinding = process.env.BATCHDESK_SQLITE_BINDING
+  const db = new Database(path.join(directory, 'lock.sqlite'), { timeout: 0, ...(nativeBinding ? { nativeBinding } : {}) })
   try {
     db.pragma('locking_mode = EXCLUSIVE')
     db.exec('BEGIN EXCLUSIVE; COMMIT')
