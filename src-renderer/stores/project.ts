@@ -214,6 +214,7 @@ export const useProjectStore = defineStore('project', () => {
     suggestLocation,
     selectBatch,
     createBatch,
-    updateBatch
+    updateBatch,
+    setProject
   }
 })
