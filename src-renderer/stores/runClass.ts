@@ -103,7 +103,8 @@ export const useRunClassStore = defineStore('runClass', () => {
 
   /** Saves the draft, even when it does not compile (running it is what is refused). */
   async function save(): Promise<boolean> {
-    if (!batch.value) return false
+    // Ctrl+S reaches both Monaco's command and the window's shortcut: one save is enough.
+    if (!batch.value || saving.value) return false
     clearTimeout(checkTimer)
     saving.value = true
     const source = draft.value
