@@ -97,6 +97,20 @@ describe('the workspace, from the start screen to a chart', () => {
     await shot('04-editor-saved')
   })
 
+  it('completes the Run API from its typings', async () => {
+    const editor = page.getByTestId('editor')
+    await editor.locator('.view-lines').click()
+    await page.keyboard.press('ControlOrMeta+End')
+    await page.keyboard.press('Enter')
+    await page.keyboard.type('new ExampleRun().')
+    const suggestions = page.locator('.monaco-editor .suggest-widget')
+    await expect.poll(() => suggestions.innerText(), { timeout: 15_000 }).toContain('parameters')
+    await shot('04b-completion')
+    await page.keyboard.press('Escape')
+    await page.getByRole('button', { name: 'Discard changes' }).click()
+    await expect.poll(() => page.getByTestId('unsaved-marker').count()).toBe(0)
+  })
+
   it('tries the class once without storing anything', async () => {
     await page.getByTestId('try-once').click()
     const result = page.getByTestId('try-result')
