@@ -74,7 +74,7 @@ async function start(): Promise<void> {
 
   service = new AppService({
     configDir: app.getPath('userData'),
-    hooks: { pickFolder, onExecutionEnded: notifyEnded }
+    hooks: { pickFolder, onExecutionEnded: notifyEnded, pickPackSource, pickExportFile }
   })
   bindContract(ipcMain, service, (url) => isAppUrl(url, devServerUrl))
 
@@ -135,7 +135,7 @@ function refreshMenu(host: AppService): void {
     openProject: () => void openProjectFromDialog(api),
     openRecent: (dir) => void openProjectAt(api, dir),
     save: () => void report(api.projects.save(), 'Could not save the project'),
-    importPack: () => void importPack(api)
+    importPack: () => void importPack(host)
   }
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(
@@ -187,17 +187,41 @@ async function openProjectAt(api: BatchdeskApi, dir: string): Promise<void> {
   if (answer.response === 0) await report(api.projects.createHere({ dir }), 'Could not create the project')
 }
 
-async function importPack(api: BatchdeskApi): Promise<void> {
-  const options: Electron.OpenDialogOptions = {
-    title: 'Import a result pack',
-    properties: ['openFile'],
-    filters: [{ name: 'Result packs', extensions: ['bdpack', 'zip'] }]
-  }
+/**
+ * File > Import Result Pack…: the file is picked here, then the page shows what the pack holds and asks
+ * how to import it (nothing is imported without that preview).
+ */
+async function importPack(host: AppService): Promise<void> {
+  const file = await pickPackSource('pack')
+  if (file) host.emit('packImportRequested', { path: file })
+}
+
+async function pickPackSource(kind: 'pack' | 'legacy'): Promise<string | null> {
+  const options: Electron.OpenDialogOptions =
+    kind === 'pack'
+      ? {
+          title: 'Import a result pack',
+          properties: ['openFile'],
+          filters: [{ name: 'Result packs', extensions: ['bdpack', 'zip'] }]
+        }
+      : { title: "Choose batchpy's _res folder", properties: ['openDirectory'] }
   const picked = mainWindow
     ? await dialog.showOpenDialog(mainWindow, options)
     : await dialog.showOpenDialog(options)
-  if (picked.canceled || picked.filePaths.length === 0) return
-  await report(api.packs.import({ file: picked.filePaths[0] }), 'Could not import the result pack')
+  return picked.canceled || picked.filePaths.length === 0 ? null : picked.filePaths[0]
+}
+
+async function pickExportFile(defaultPath?: string): Promise<string | null> {
+  const options: Electron.SaveDialogOptions = {
+    title: 'Share as result pack',
+    defaultPath,
+    filters: [{ name: 'Result packs', extensions: ['bdpack'] }],
+    properties: ['createDirectory', 'showOverwriteConfirmation']
+  }
+  const picked = mainWindow
+    ? await dialog.showSaveDialog(mainWindow, options)
+    : await dialog.showSaveDialog(options)
+  return picked.canceled || !picked.filePath ? null : picked.filePath
 }
 
 /** Shows a failed call's message in a dialog; resolves with the value of a successful one. */

@@ -85,6 +85,18 @@ export interface BatchSummary {
   counts: StatusCounts
   designs: DesignSummary[]
   state: BatchState
+  /** Set for a batch that holds imported results only (its code is kept for reference, never run). */
+  imported?: ResultOriginInfo
+}
+
+/** Where imported results came from: the pack (or batchpy folder) name, its author, and when. */
+export interface ResultOriginInfo {
+  source: string
+  author: string | null
+  /** ISO date of the import. */
+  importedAt: string
+  /** ISO date the pack was made, when known. */
+  packCreatedAt?: string
 }
 
 export interface ProjectSummary {
@@ -187,6 +199,8 @@ export interface RunRow {
   results: Record<string, DisplayValue>
   /** Seconds, when stored. */
   runtime: number | null
+  /** Set when the stored result was imported from a result pack. */
+  origin?: ResultOriginInfo
 }
 
 export interface RunPage {
@@ -211,6 +225,8 @@ export interface RunDetails {
   filename: string | null
   /** Epoch ms since which the run class code differs from the code that made this result. */
   staleSince: number | null
+  /** Set when the stored result was imported from a result pack. */
+  origin?: ResultOriginInfo
 }
 
 /** A column for charts: numbers (null for missing/non-numeric) or strings. */
@@ -227,12 +243,100 @@ export interface ArraySeries {
   values: number[] | null
 }
 
-export interface PackInfo {
+/** One batch of a pack compared with the project it would be imported into. */
+export interface PackBatchPreview {
+  name: string
+  /** Runs the pack lists for this batch (verified or not). */
+  listed: number
+  /** Verified runs the project does not have yet: these are imported. */
+  new: number
+  /** Verified runs the project already has with the same result: skipped. */
+  present: number
+  /** Verified runs the project has with a different result: never written over yours. */
+  conflicting: number
+  /** Runs that failed a check (listed in `rejected` with the reason): never imported. */
+  rejected: number
+  /** Whether the project has a batch of this name; importing adds the ones it lacks. */
+  inProject: boolean
+}
+
+/** A run of a pack that is not imported as it is, and why. */
+export interface PackRunNote {
+  batch: string
+  id: string
+  reason: string
+}
+
+/** What a pack (or a batchpy result folder) holds and what importing it would do; nothing is written. */
+export interface PackPreview {
+  /** The absolute path read. */
   file: string
+  /** The file or folder name, for titles. */
+  fileName: string
+  kind: 'pack' | 'legacy'
   format: number
-  batches: { name: string; runs: number }[]
-  createdAt: number | null
+  /** What wrote it: `batchdesk` and its version, or `batchpy`. */
+  app: { name: string; version: string }
+  /** ISO date the pack was made. */
+  createdAt: string
   author: string | null
+  /** The project it was exported from. */
+  project: string | null
+  batches: PackBatchPreview[]
+  totals: { listed: number; new: number; present: number; conflicting: number; rejected: number }
+  /** The first 500 conflicting runs (`totals.conflicting` counts all). */
+  conflicts: PackRunNote[]
+  /** The first 500 rejected runs (`totals.rejected` counts all). */
+  rejected: PackRunNote[]
+  /** Reference source of the run classes, viewable with `packs.code` (never run). */
+  code: { batch: string; file: string; bytes: number }[]
+  codeRejected: { batch: string; file: string; reason: string }[]
+  /** Set when an earlier import into the project did not finish; importing that pack again completes it. */
+  interruptedImport: { source: string; startedAt: string } | null
+  /** The project the pack was compared with. */
+  target: PackTargetInfo
+}
+
+/** Where an import goes: the open project, another project folder, or a new project. */
+export interface PackTargetInfo {
+  dir: string
+  name: string
+  /** True when importing creates this project. */
+  create: boolean
+}
+
+/** What an import wrote. */
+export interface PackImportSummary {
+  preview: PackPreview
+  /** Runs written. */
+  imported: number
+  /** Batches added to the project. */
+  addedBatches: string[]
+  /** With keep-both: where each batch's conflicting runs went. */
+  keptBoth: { batch: string; into: string; runs: number }[]
+  /** The project imported into (now the open project). */
+  project: ProjectSummary
+}
+
+export interface PackExportSummary {
+  /** The absolute path written. */
+  file: string
+  runs: number
+  bytes: number
+  batches: { name: string; runs: number }[]
+  /** Stored runs left out because their record is damaged. */
+  skipped: number
+}
+
+/** A folder or pack file listed by `packs.browse`. */
+export interface PackBrowseEntry {
+  name: string
+  path: string
+  kind: 'folder' | 'pack'
+  /** Size in bytes (packs only). */
+  bytes: number | null
+  /** Epoch milliseconds of the last change (packs only). */
+  modifiedAt: number | null
 }
 
 export interface Settings {
@@ -271,7 +375,6 @@ export function findUnsafeInput(value: unknown, depth = 0): string | undefined {
 
 const text = (max: number) => z.string().max(max, `at most ${max} characters`)
 const dirPath = z.string().min(1, 'give a folder').max(4096, 'at most 4096 characters')
-const filePath = z.string().min(1, 'give a file').max(4096, 'at most 4096 characters')
 const batchName = z
   .string()
   .regex(
@@ -314,6 +417,30 @@ const fieldRef = z.discriminatedUnion('kind', [
 export type FieldRef = z.infer<typeof fieldRef>
 
 const none = z.strictObject({}).optional()
+
+/** Largest file a pack upload may carry (browser-mode drag and drop). */
+export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024
+/** Bytes per upload chunk: one WebSocket message stays well under its 8 MiB cap once in base64. */
+export const UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024
+/**
+ * A full path (relative paths would resolve against wherever the host was started, which the user
+ * cannot see). Accepts `/x`, `C:\x`, `C:/x` and `\\server\x`.
+ */
+const absoluteFile = z
+  .string()
+  .min(1, 'give the full path')
+  .max(4096, 'at most 4096 characters')
+  .refine((value) => !value.includes('\0'), 'a path cannot contain a NUL character')
+  .refine(
+    (value) => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(value),
+    'give the full path, starting with / (or a drive letter on Windows)'
+  )
+/** Where an import goes when it is not the open project: an existing project folder, or a new one. */
+const packTarget = z
+  .strictObject({ dir: absoluteFile, create: z.boolean(), name: text(200).min(1).optional() })
+  .optional()
+const conflictPolicy = z.enum(['keep-mine', 'keep-both']).default('keep-mine')
+const uploadId = z.string().regex(/^[0-9a-f]{32}$/, 'an upload id is 32 hex digits')
 
 // ---- calls ----------------------------------------------------------------------------------------------
 
@@ -466,13 +593,98 @@ export const contract = {
     runtimes: call<{ values: number[]; total: number }>()(z.strictObject({ batch: batchName }))
   },
   packs: {
-    inspect: call<PackInfo>()(z.strictObject({ file: filePath })),
-    import: call<{ imported: number; skipped: number; batches: string[] }>()(
-      z.strictObject({ file: filePath, batch: batchName.optional() })
+    /**
+     * Reads and verifies a pack and compares it with the project it would go into (`into`, default the open
+     * project); writes nothing. INVALID_ARGUMENT when the file is not a usable pack (the message says why).
+     */
+    inspect: call<PackPreview>()(z.strictObject({ file: absoluteFile, into: packTarget })),
+    /**
+     * Imports a pack's verified runs; conflicting runs never replace yours (`keep-both` stores theirs in a
+     * batch `<batch>.imported-<date>`). Opens the project imported into and pushes projectChanged.
+     * CONFLICT while a batch of that project runs, or when the pack changed since it was inspected.
+     */
+    import: call<PackImportSummary>()(
+      z.strictObject({ file: absoluteFile, conflicts: conflictPolicy, into: packTarget })
     ),
-    export: call<{ file: string; runs: number; bytes: number }>()(
-      z.strictObject({ batch: batchName, conditions: conditions.default([]), file: filePath })
-    )
+    /** Like inspect, for a batchpy `_res` folder holding `<batch>_<id>.npy` files. */
+    inspectLegacy: call<PackPreview>()(
+      z.strictObject({ folder: absoluteFile, batch: batchName, into: packTarget })
+    ),
+    /** Like import, for a batchpy `_res` folder; the runs go to batch `batch`. */
+    importLegacy: call<PackImportSummary>()(
+      z.strictObject({ folder: absoluteFile, batch: batchName, conflicts: conflictPolicy, into: packTarget })
+    ),
+    /**
+     * Writes the stored runs of the open project (one batch, those matching `conditions`, or all) to a
+     * `.bdpack` file. CONFLICT when the file exists and `overwrite` is not set.
+     */
+    export: call<PackExportSummary>()(
+      z.strictObject({
+        file: absoluteFile.regex(/\.bdpack$/i, 'end the file name with .bdpack'),
+        batch: batchName.optional(),
+        conditions: conditions.default([]),
+        overwrite: z.boolean().optional()
+      })
+    ),
+    /** Where an export goes unless the user picks another place: ~/Batchdesk/exports/<project>-<batch>-<date>.bdpack. */
+    exportLocation: call<{ dir: string; name: string; file: string }>()(
+      z.strictObject({ batch: batchName.optional() }).optional()
+    ),
+    /** The reference source of a run class inside a pack, as text (never run). `path`: `<batch>/<file>`. */
+    code: call<{ batch: string; file: string; source: string; bytes: number }>()(
+      z.strictObject({
+        file: absoluteFile,
+        path: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}\.(?:ts|js|mts|mjs)$/,
+            'give the source as <batch>/<file>, e.g. example/example_run.ts'
+          )
+      })
+    ),
+    /** Folders and pack files (.bdpack, .zip) of a folder, for the browser-mode file picker; `legacyBatches`: batchpy batches found there. */
+    browse: call<{
+      dir: string
+      parent: string | null
+      home: string
+      entries: PackBrowseEntry[]
+      legacyBatches: string[]
+    }>()(z.strictObject({ dir: absoluteFile.optional() }).optional()),
+    /** Native open dialog (Electron) for a pack file or a batchpy folder; `supported: false` in browser mode. */
+    pickSource: call<{ supported: boolean; path: string | null }>()(
+      z.strictObject({ kind: z.enum(['pack', 'legacy']) })
+    ),
+    /** Native save dialog (Electron) for an export; `supported: false` in browser mode. */
+    pickExportFile: call<{ supported: boolean; file: string | null }>()(
+      z.strictObject({ defaultPath: absoluteFile.optional() }).optional()
+    ),
+    /**
+     * Uploads a dropped file to the host in chunks (browser mode, where the page cannot give a path): begin,
+     * then chunks in order, then end, which answers the path of the temp copy to inspect and import.
+     */
+    uploadBegin: call<{ upload: string; chunkBytes: number }>()(
+      z.strictObject({
+        name: text(255).min(1),
+        bytes: z
+          .number()
+          .int()
+          .min(1, 'the file is empty')
+          .max(
+            MAX_UPLOAD_BYTES,
+            'a pack dropped on the window may be at most 2 GB; import a larger one with the file picker'
+          )
+      })
+    ),
+    uploadChunk: call<{ received: number }>()(
+      z.strictObject({
+        upload: uploadId,
+        offset: z.number().int().min(0).max(MAX_UPLOAD_BYTES),
+        /** Base64, at most UPLOAD_CHUNK_BYTES decoded. */
+        data: z.string().max(Math.ceil(UPLOAD_CHUNK_BYTES / 3) * 4)
+      })
+    ),
+    uploadEnd: call<{ file: string }>()(z.strictObject({ upload: uploadId })),
+    uploadCancel: call<null>()(z.strictObject({ upload: uploadId }))
   },
   settings: {
     get: call<Settings>()(none),
@@ -507,19 +719,27 @@ export interface ProjectChangedEvent {
   project: ProjectSummary | null
 }
 
+/** The host asks the page to show the import preview (File > Import Result Pack…, with the file picked). */
+export interface PackImportRequestedEvent {
+  /** The pack file, or a batchpy folder with `legacyBatch`; null: let the user pick. */
+  path: string | null
+}
+
 /** Events pushed by the host. Subscribe with `api.on(name, listener)`, which returns an unsubscribe function. */
 export interface ContractEvents {
   runsChanged: RunsChangedEvent
   batchProgress: BatchProgress
   log: LogEvent
   projectChanged: ProjectChangedEvent
+  packImportRequested: PackImportRequestedEvent
 }
 export type EventName = keyof ContractEvents
 export const EVENT_NAMES = [
   'runsChanged',
   'batchProgress',
   'log',
-  'projectChanged'
+  'projectChanged',
+  'packImportRequested'
 ] as const satisfies readonly EventName[]
 
 // ---- derived types and names ----------------------------------------------------------------------------

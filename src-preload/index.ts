@@ -3,7 +3,7 @@
  * named function per call and `on(event, listener)` returning an unsubscribe function. The page never
  * sees ipcRenderer, Node or Electron; the main process still validates every call.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron'
 import { buildApi } from './build-api'
 import { channelOf } from './contract'
 
@@ -20,3 +20,9 @@ const api = buildApi(
 )
 
 contextBridge.exposeInMainWorld('batchdesk', api)
+
+// A file dropped on the window has no path in the page; Electron gives it here (and only the path: the
+// main process still validates and reads the file). Absent in browser mode, where the page uploads it.
+contextBridge.exposeInMainWorld('batchdeskFiles', {
+  pathForFile: (file: File): string => webUtils.getPathForFile(file)
+})

@@ -25,6 +25,10 @@ export interface AppHooks {
   pickFolder?(title?: string): Promise<string | null>
   /** Called when an execution ends (finished, cancelled or failed), for OS notifications. */
   onExecutionEnded?(progress: BatchProgress, error?: Error): void
+  /** A native open dialog for a result pack file or a batchpy `_res` folder; absent in browser mode. */
+  pickPackSource?(kind: 'pack' | 'legacy'): Promise<string | null>
+  /** A native save dialog for a result pack; absent in browser mode. */
+  pickExportFile?(defaultPath?: string): Promise<string | null>
 }
 
 export interface AppServiceOptions {
@@ -165,6 +169,21 @@ export class AppService implements ContractHost {
     this.#feeds.get(name)?.dispose()
     this.#feeds.delete(name)
     this.emit('projectChanged', { reason: 'changed', project: this.summary() })
+  }
+
+  /**
+   * After results were imported into the open project: the batches it reloaded have new run lists, so every
+   * feed starts fresh, and the new summary is pushed.
+   */
+  resultsImported(): void {
+    for (const feed of this.#feeds.values()) feed.dispose()
+    this.#feeds.clear()
+    this.emit('projectChanged', { reason: 'changed', project: this.summary() })
+  }
+
+  /** True while a batch of the open project computes (or is being paused or cancelled). */
+  isExecuting(): boolean {
+    return this.#executions.size > 0
   }
 
   /** The result store of the open project, shared with its batches; undefined when read-only and empty. */

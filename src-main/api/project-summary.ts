@@ -10,6 +10,7 @@ import type { Design } from '../engine/project/manifest'
 import { expandAxis, type Project, type ProjectBatch } from '../engine/project/project'
 import type { RunClassInfo } from '../engine/types'
 import { plainData, sourceText } from './display'
+import { originInfo } from './pack-preview'
 
 /** The open project as the renderer sees it. */
 export function summarizeProject(project: Project, stateOf: (batch: string) => BatchState): ProjectSummary {
@@ -39,7 +40,8 @@ export function summarizeBatch(
     runs: projectBatch.batch.runs.length,
     counts: projectBatch.batch.statusCounts(),
     designs: (entry?.designs ?? []).map(summarizeDesign),
-    state
+    state,
+    ...(entry?.imported ? { imported: originInfo(entry.imported) } : {})
   }
 }
 

@@ -341,12 +341,4 @@ describe('result and project calls', () => {
     })
     expect(existsSync(service.config.file)).toBe(true)
   })
-
-  it('says result packs are not available yet', async () => {
-    service = createService()
-    expect(await localApi(service).packs.inspect({ file: '/tmp/x.bdpack' })).toMatchObject({
-      ok: false,
-      error: { code: 'INTERNAL', message: expect.stringContaining('not available yet') }
-    })
-  })
 })

@@ -16,7 +16,7 @@ export function createHandlers(app: AppService): Handlers {
     batches: batchHandlers(app),
     runs: runHandlers(app),
     results: resultHandlers(app),
-    packs: packHandlers(),
+    packs: packHandlers(app),
     settings: settingsHandlers(app)
   }
 }

@@ -1,9 +1,10 @@
-import type { RunRow } from '../../../src-preload/contract'
+import type { ResultOriginInfo, RunRow } from '../../../src-preload/contract'
 import { formatCsv } from '../../cli/format'
 import type { AppService } from '../app-service'
 import type { DomainHandlers } from '../dispatch'
 import { ApiFailure } from '../errors'
 import { displayValue, summarizeResult } from '../display'
+import { originInfo } from '../pack-preview'
 import { metaLookup, needsMeta, selectRuns, sortIndices, storedMeta, type MetaLookup } from '../run-selection'
 import type { Batch } from '../../engine/batch'
 
@@ -59,7 +60,8 @@ export function runHandlers(app: AppService): DomainHandlers<'runs'> {
           ? { kind: error.kind, message: error.message, ...(error.stack ? { stack: error.stack } : {}) }
           : null,
         filename: stored ? (run.filename ?? null) : null,
-        staleSince: staleSince ?? null
+        staleSince: staleSince ?? null,
+        ...originOf(app, name, run.id, stored)
       }
     },
 
@@ -95,6 +97,17 @@ export function runHandlers(app: AppService): DomainHandlers<'runs'> {
   }
 }
 
+/** The origin of an imported result, read from the index (absent for results computed here). */
+function originOf(
+  app: AppService,
+  batch: string,
+  id: string,
+  stored: boolean
+): { origin?: ResultOriginInfo } {
+  const origin = stored ? originInfo(app.resultStore()?.meta(batch, id)?.origin) : undefined
+  return origin ? { origin } : {}
+}
+
 /** One row of the run table. */
 function runRow(batch: Batch, index: number, meta: MetaLookup): RunRow {
   const stored = storedMeta(batch, index, meta)
@@ -109,6 +122,7 @@ function runRow(batch: Batch, index: number, meta: MetaLookup): RunRow {
     results: stored
       ? Object.fromEntries(Object.entries(stored.scalars).map(([key, value]) => [key, displayValue(value)]))
       : {},
-    runtime: stored?.runtime ?? null
+    runtime: stored?.runtime ?? null,
+    ...(stored?.origin ? { origin: originInfo(stored.origin) } : {})
   }
 }
