@@ -236,7 +236,9 @@ describe('charts of the projectile example', () => {
     await app.context.grantPermissions(['clipboard-read', 'clipboard-write'])
     await page.getByTestId('copy-selection').click()
     const copied = await page.evaluate(() => navigator.clipboard.readText())
-    expect(copied.split(/\r?\n/)[0]).toBe('index,id,status,angle,drag,speed,dt,range,maxHeight,flightTime,runtime')
+    expect(copied.split(/\r?\n/)[0]).toBe(
+      'index,id,status,angle,drag,speed,dt,range,maxHeight,flightTime,runtime'
+    )
     expect(copied.trim().split(/\r?\n/)).toHaveLength(4)
     await page.getByTestId('tab-charts').click()
     await page.getByTestId('chart-kind').selectOption('curves')
@@ -249,6 +251,58 @@ describe('charts of the projectile example', () => {
     await page.getByTestId('chart-kind').selectOption('histogram')
     await page.waitForTimeout(500)
     await shot('21-histogram')
+  })
+
+  it('raised no uncaught error in the page', () => {
+    expect(app.pageErrors.map((error) => error.message)).toEqual([])
+  })
+})
+
+describe('importing a result pack from the start screen', () => {
+  let app: RunningApp
+  const home = process.env.HOME
+  const shot = (name: string) => app.screenshot(`screens-${name}`)
+
+  beforeAll(async () => {
+    // Without an open project the results go to a new project under ~/Batchdesk: keep that in a temp home.
+    process.env.HOME = tempDir('bd-e2e-home-')
+    app = await startApp({ example: 'quickstart' })
+    await app.page.setViewportSize({ width: 1280, height: 720 })
+  })
+  afterAll(async () => {
+    await app?.close()
+    process.env.HOME = home
+  })
+
+  it('shows what a pack holds, then imports it into a new project', async () => {
+    const { page } = app
+    await page.getByTestId('run-batch').click()
+    await page
+      .getByTestId('done-count')
+      .filter({ hasText: /\b62\b/ })
+      .waitFor()
+    const dir = tempDir('bd-e2e-packs-')
+    const exported = await app.service.call('packs.export', {
+      file: path.join(dir, 'shared.bdpack'),
+      batch: 'example'
+    })
+    expect(exported.ok).toBe(true)
+    await page.getByTestId('close-project').click()
+    await page.getByTestId('import-pack').click()
+    const dialog = page.getByTestId('import-pack-dialog')
+    await dialog.getByLabel('Folder').fill(dir)
+    await dialog.getByLabel('Folder').press('Enter')
+    await dialog.getByTestId('pack-entry').first().click()
+    await expect.poll(() => dialog.getByTestId('import-confirm').innerText()).toBe('Import 62 results')
+    await shot('22-import-preview')
+    await dialog.getByTestId('import-confirm').click()
+    await page.getByTestId('workspace').waitFor()
+    await page
+      .getByTestId('done-count')
+      .filter({ hasText: /\b62\b/ })
+      .waitFor()
+    expect(app.service.project?.dir.startsWith(process.env.HOME!)).toBe(true)
+    await shot('23-imported')
   })
 
   it('raised no uncaught error in the page', () => {
