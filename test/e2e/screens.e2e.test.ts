@@ -302,6 +302,8 @@ describe('importing a result pack from the start screen', () => {
       .filter({ hasText: /\b62\b/ })
       .waitFor()
     expect(app.service.project?.dir.startsWith(process.env.HOME!)).toBe(true)
+    await page.getByTestId('run-row').first().click()
+    await page.getByTestId('run-origin').waitFor()
     await shot('23-imported')
   })
 
