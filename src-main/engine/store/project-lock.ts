@@ -137,10 +137,20 @@ function createExclusive(fileSystem: StoreFileSystem, file: string, text: string
     throw error
   }
   try {
-    writeFullySync(fileSystem, fd, Buffer.from(text), 0)
-    fileSystem.fsyncSync(fd)
-  } finally {
-    fileSystem.closeSync(fd)
+    try {
+      writeFullySync(fileSystem, fd, Buffer.from(text), 0)
+      fileSystem.fsyncSync(fd)
+    } finally {
+      fileSystem.closeSync(fd)
+    }
+  } catch (error) {
+    // An empty or partial lock (a full disk) would make the next open wait, then take it over as stale.
+    try {
+      fileSystem.unlinkSync(file)
+    } catch {
+      // the next open takes it over
+    }
+    throw error
   }
   return true
 }

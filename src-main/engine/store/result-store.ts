@@ -48,17 +48,22 @@ export function acquireStore(savePath: string, options: AcquireStoreOptions = {}
   const readOnly = options.readOnly === true
   const fileSystem = options.fileSystem ?? activeFileSystem()
   let folder = path.resolve(savePath)
-  if (!readOnly) fileSystem.mkdirSync(folder)
-  if (fileSystem.statSync(folder)) folder = fileSystem.realpathSync(folder)
-  const key = `${readOnly ? 'read' : 'write'}:${folder}`
-  const open = openStores.get(key)
-  if (open) {
-    open.refs++
-    return open.store
+  try {
+    if (!readOnly) fileSystem.mkdirSync(folder)
+    if (fileSystem.statSync(folder)) folder = fileSystem.realpathSync(folder)
+    const key = `${readOnly ? 'read' : 'write'}:${folder}`
+    const open = openStores.get(key)
+    if (open) {
+      open.refs++
+      return open.store
+    }
+    const store = new ResultStore(folder, readOnly, fileSystem, options, key)
+    openStores.set(key, { store, refs: 1 })
+    return store
+  } catch (error) {
+    // Creating the folders and the lock needs space too.
+    throw mapDiskFull(error, 'opening the result store', folder)
   }
-  const store = new ResultStore(folder, readOnly, fileSystem, options, key)
-  openStores.set(key, { store, refs: 1 })
-  return store
 }
 
 function releaseLocksAtExit(): void {
