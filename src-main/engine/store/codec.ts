@@ -213,7 +213,7 @@ export function decodeFromJson(text: string): unknown {
 }
 
 /** Longer strings are not scalar fields: they would bloat the index and the run table. */
-const MAX_SCALAR_STRING = 200
+export const MAX_SCALAR_STRING = 200
 
 /** The top-level fields of a plain-object result that are finite numbers, short strings or booleans (for the index and table). */
 export function scalarFields(result: unknown): Record<string, number | string | boolean> {

@@ -2,7 +2,7 @@
  * Record bodies: the JSON object inside a frame. Written by string concatenation so the already encoded
  * parameters and result are never parsed or stringified again on the hot path.
  */
-import { decodeResult } from './codec'
+import { decodeResult, MAX_SCALAR_STRING } from './codec'
 import { StoreFormatError } from './errors'
 import type { NewResult, ResultOrigin, StoredResult } from './result-types'
 
@@ -282,7 +282,7 @@ export function scalarsOfEncodedResult(encoded: unknown): Record<string, number 
     const value = fields[key]
     if (
       (typeof value === 'number' && Number.isFinite(value)) ||
-      typeof value === 'string' ||
+      (typeof value === 'string' && value.length <= MAX_SCALAR_STRING) ||
       typeof value === 'boolean'
     )
       out[key] = value
