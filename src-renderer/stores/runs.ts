@@ -108,10 +108,11 @@ export const useRunsStore = defineStore('runs', () => {
       api.on('batchProgress', (event) => {
         if (event.batch !== batch.value) return
         const wasActive = running.value
+        const cancelled = progress.value?.state === 'cancelling'
         progress.value = event
         if (wasActive && event.state === 'idle') {
           scheduleRefresh(true)
-          announceEnd(event)
+          announceEnd(event, cancelled)
         }
       }),
       api.on('log', (event) => {
@@ -121,8 +122,15 @@ export const useRunsStore = defineStore('runs', () => {
     ]
   }
 
-  function announceEnd(event: BatchProgress): void {
-    if (event.failed > 0) {
+  function announceEnd(event: BatchProgress, cancelled: boolean): void {
+    if (cancelled) {
+      const left = counts.value.pending + counts.value.failed + counts.value.corrupt
+      notices.push(
+        'info',
+        `Batch '${event.batch}' cancelled`,
+        `Results computed so far are kept${left ? `; ${left.toLocaleString('en-US')} runs are left to compute — press Run to continue` : ''}.`
+      )
+    } else if (event.failed > 0) {
       notices.push(
         'warn',
         `Batch '${event.batch}' finished with ${event.failed} failed run${event.failed > 1 ? 's' : ''}`,

@@ -122,6 +122,9 @@ describe('start screen, empty project, progress and failures', () => {
     await expect.poll(() => progress.getAttribute('data-state')).toBe('running')
     await page.getByTestId('cancel').click()
     await expect.poll(() => progress.getAttribute('data-state'), { timeout: 10_000 }).toBe('idle')
+    await expect
+      .poll(() => page.getByTestId('toast').allInnerTexts())
+      .toContainEqual(expect.stringContaining('cancelled'))
     await shot('10-cancelled')
   })
 
