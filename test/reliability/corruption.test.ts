@@ -107,7 +107,11 @@ interface Damage {
 const damages: [string, Damage][] = [
   ['a .bdr file cut in half', { apply: ({ res, ids }) => (truncateSync(recordFileOf(res, ids[BIG]), 500_000), BIG), reason: /frame cut short/ }],
   ['a .bdr file with one bit flipped', { apply: ({ res, ids }) => (flipByte(recordFileOf(res, ids[BIG]), 300_000), BIG), reason: /checksum mismatch/ }],
-  ['a .bdr file emptied', { apply: ({ res, ids }) => (truncateSync(recordFileOf(res, ids[BIG]), 0), BIG), reason: /frame header cut short|invalid frame header/ }]
+  ['a .bdr file emptied', { apply: ({ res, ids }) => (truncateSync(recordFileOf(res, ids[BIG]), 0), BIG), reason: /frame header cut short|invalid frame header/ }],
+  [
+    'a .bdr file in a newer record format',
+    { apply: ({ res, ids }) => (rewriteAsFormat2(recordFileOf(res, ids[BIG])), BIG), reason: /format 2 is not supported/ }
+  ]
 ]
 
 describe('damaged result files', () => {
@@ -127,6 +131,7 @@ describe('damaged result files', () => {
     }
     expect(thrown).toBeInstanceOf(CorruptResultError)
     expect((thrown as Error).message).toMatch(new RegExp(`^The stored result of run ${victimRun.id} \\(batch "c"\\) in ${project.res}/\\S+ at byte \\d+ is corrupt: `))
+    expect((thrown as Error).message, 'the reason').toMatch(damage.reason)
     const report = await withStore(project.res, (store) => store.verify())
     expect(report.corrupt.length + report.unreadable.length, 'verify names the damage').toBeGreaterThan(0)
     expect(JSON.stringify(report)).toMatch(damage.reason)

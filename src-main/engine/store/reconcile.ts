@@ -5,7 +5,7 @@
 import * as path from 'node:path'
 import { identifyDamaged, readOneFrame, scanFrames } from './frame'
 import { readFullySync, type StoreFileSystem } from './fs-seam'
-import { corruptIndexedRun, indexedRunOfRecord, parseRecordBody } from './record'
+import { corruptIndexedRun, indexedRunOfRecord, isBatchName, isRunId, parseRecordBody } from './record'
 import { classifyResultFiles, type RecordFile, type SegmentFile } from './result-files'
 import type { RunIndex } from './run-index'
 
@@ -117,6 +117,10 @@ function reconcileSegment(
         )
       } catch (error) {
         outcome.unreadable.push({ file, offset: frame.offset, reason: (error as Error).message })
+        // An intact record that cannot be read (another format version) is no result either.
+        const identity = identityOfUnreadable(frame.body)
+        if (identity)
+          index.addScanned(corruptIndexedRun(identity.batch, identity.id, segment.name, frame.offset, frame.length))
       }
     }
     for (const region of scan.damaged) {
@@ -162,7 +166,20 @@ function reconcileRecordFile(
       index.addScanned(indexedRunOfRecord(parseRecordBody(frame.body, file, 0), record.name, 0, now.size))
     } catch (error) {
       outcome.unreadable.push({ file, offset: 0, reason: (error as Error).message })
+      index.addScanned(corruptIndexedRun(record.batch, record.id, record.name, 0, now.size))
     }
   }
   index.setFileState(record.name, { bytes: now.size, mtimeMs: now.mtimeMs })
+}
+
+/** Batch and id of an intact record that could not be parsed as this format, when they are legible. */
+function identityOfUnreadable(body: Buffer): { batch: string; id: string } | undefined {
+  try {
+    const record = JSON.parse(body.toString('utf8')) as { batch?: unknown; id?: unknown }
+    if (typeof record.batch === 'string' && isBatchName(record.batch) && typeof record.id === 'string' && isRunId(record.id))
+      return { batch: record.batch, id: record.id }
+  } catch {
+    // not JSON: nothing legible
+  }
+  return undefined
 }

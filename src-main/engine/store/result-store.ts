@@ -206,8 +206,7 @@ export class ResultStore {
     const run = this.#query((current) => current.run(batch, id))
     if (!run) return undefined
     const file = path.join(this.savePath, run.file)
-    if (run.corrupt)
-      throw new CorruptResultError(file, run.offset, batch, id, 'it failed its checksum earlier')
+    if (run.corrupt) throw new CorruptResultError(file, run.offset, batch, id, this.#whyCorrupt(file, run))
     let bytes: Buffer
     try {
       bytes = this.#readFrameBytes(file, run.offset, run.length)
@@ -222,6 +221,19 @@ export class ResultStore {
       throw new CorruptResultError(file, run.offset, batch, id, frame.reason)
     }
     return { body: frame.body, run, file }
+  }
+
+  // A run found corrupt earlier: say why, from its bytes as they are now.
+  #whyCorrupt(file: string, run: IndexedRun): string {
+    try {
+      const frame = readOneFrame(this.#readFrameBytes(file, run.offset, run.length))
+      if ('reason' in frame) return frame.reason
+      parseRecordBody(frame.body, file, run.offset)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'the file is missing'
+      if (error instanceof StoreFormatError) return error.message.slice(`${file} at byte ${run.offset}: `.length)
+    }
+    return 'it failed its checksum earlier'
   }
 
   #parseOwnRecord(body: Buffer, file: string, run: IndexedRun): ReturnType<typeof parseRecordBody> {
