@@ -109,6 +109,28 @@ const damages: [string, Damage][] = [
   ['a .bdr file with one bit flipped', { apply: ({ res, ids }) => (flipByte(recordFileOf(res, ids[BIG]), 300_000), BIG), reason: /checksum mismatch/ }],
   ['a .bdr file emptied', { apply: ({ res, ids }) => (truncateSync(recordFileOf(res, ids[BIG]), 0), BIG), reason: /frame header cut short|invalid frame header/ }],
   [
+    'a bit flipped in a record in the middle of a segment',
+    {
+      apply: ({ res, ids }) => {
+        const file = segmentOf(res)
+        flipByte(file, frameOffset(file, ids[5]) + 150)
+        return 5
+      },
+      reason: /checksum mismatch/
+    }
+  ],
+  [
+    'a bit flipped in the header of a record in a segment',
+    {
+      apply: ({ res, ids }) => {
+        const file = segmentOf(res)
+        flipByte(file, frameOffset(file, ids[6]) + 2)
+        return 6
+      },
+      reason: /invalid frame header|checksum mismatch/
+    }
+  ],
+  [
     'a .bdr file in a newer record format',
     { apply: ({ res, ids }) => (rewriteAsFormat2(recordFileOf(res, ids[BIG])), BIG), reason: /format 2 is not supported/ }
   ]

@@ -23,8 +23,9 @@ export interface ReconcileOutcome {
 
 /**
  * Reconciles `index` with the files in `savePath`, in one transaction.
- * Incremental: a segment is scanned only past the bytes already indexed; if any indexed file vanished or
- * shrank, the whole index is rebuilt, because a record it hid (an older copy of a run) may matter again.
+ * Incremental: a segment is scanned only past the bytes already indexed; if any indexed file vanished,
+ * shrank or was modified in place, the whole index is rebuilt, because a record it hid (an older copy of a
+ * run) may matter again.
  */
 export function reconcile(
   fileSystem: StoreFileSystem,
@@ -45,9 +46,13 @@ export function reconcile(
       const stats = fileSystem.statSync(path.join(savePath, file.name))
       if (stats?.isFile) sizes.set(file.name, { size: stats.size, mtimeMs: stats.mtimeMs })
     }
+    // A segment of an earlier session never changes again: one that did (same size, another modification
+    // time, recorded at the last clean close) was written by something else, and its records are read again.
     const lostSomething = [...states].some(([name, state]) => {
       const now = sizes.get(name)
-      return now === undefined || (name.endsWith('.bdseg') && now.size < state.bytes)
+      if (now === undefined) return true
+      if (!name.endsWith('.bdseg')) return false
+      return now.size < state.bytes || (now.size === state.bytes && state.mtimeMs !== 0 && now.mtimeMs !== state.mtimeMs)
     })
     if (lostSomething) {
       index.forgetAllRuns()

@@ -439,6 +439,7 @@ export class ResultStore {
     openStores.delete(this.#key)
     this.#released = true
     const finish = (): void => {
+      if (this.#writer) this.#noteSegmentTimes()
       this.#index.close()
       if (this.#lock) {
         heldLocks.delete(this.#lock)
@@ -452,6 +453,20 @@ export class ResultStore {
       return finish()
     }
     void this.#writer.close().finally(finish)
+  }
+
+  // Segments written this session are indexed without their modification time; noting it at a clean close
+  // lets the next open notice a segment changed behind the store's back (see reconcile).
+  #noteSegmentTimes(): void {
+    try {
+      for (const [name, state] of this.#index.fileStates()) {
+        if (state.mtimeMs !== 0 || !name.endsWith('.bdseg')) continue
+        const stats = this.#fileSystem.statSync(path.join(this.savePath, name))
+        if (stats?.size === state.bytes) this.#index.setFileState(name, { bytes: state.bytes, mtimeMs: stats.mtimeMs })
+      }
+    } catch {
+      // only a hint for the next open: without it, a changed segment is found when its records are read
+    }
   }
 
   #open(): RunIndex {
