@@ -101,6 +101,18 @@ function createWindow(host: AppService): void {
   const stopForwarding = forwardEvents(host, (channel, payload) => {
     if (!window.isDestroyed()) window.webContents.send(channel, payload)
   })
+  // The renderer asks before losing unsaved code (beforeunload); Electron only tells us, so ask here.
+  window.webContents.on('will-prevent-unload', (event) => {
+    const choice = dialog.showMessageBoxSync(window, {
+      type: 'question',
+      buttons: ['Close without saving', 'Cancel'],
+      defaultId: 1,
+      cancelId: 1,
+      message: 'The run class has unsaved changes.',
+      detail: 'Close Batchdesk anyway? Choose Cancel, then save with Ctrl+S (Cmd+S on a Mac) to keep them.'
+    })
+    if (choice === 0) event.preventDefault()
+  })
   window.once('ready-to-show', () => window.show())
   window.on('close', () => {
     const bounds = window.getNormalBounds()

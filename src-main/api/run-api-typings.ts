@@ -59,7 +59,7 @@ const BUILT_IN = `declare module 'batchdesk' {
 
   /** count numbers evenly spaced from start to stop (both included). */
   export function linspace(start: number, stop: number, count: number): number[]
-  /** count numbers spaced evenly on a log scale from 10^start to 10^stop. */
+  /** count numbers spaced evenly on a log scale from start to stop (both > 0 and included), e.g. logspace(1, 1000, 4) = [1, 10, 100, 1000]. */
   export function logspace(start: number, stop: number, count: number): number[]
   /** start, start + step, … up to stop (excluded unless inclusive). */
   export function rangeValues(start: number, stop: number, step: number, inclusive?: boolean): number[]

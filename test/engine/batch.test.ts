@@ -62,6 +62,7 @@ describe('Batch', () => {
     expect(failed.error?.message).toBe('thirteen is unlucky')
     const throwLine = readFileSync(path.join(fixtures, 'exotic.ts'), 'utf8').split('\n').findIndex((l) => l.includes('thirteen')) + 1
     expect(failed.error?.stack).toContain(`exotic.ts:${throwLine}`)
+    expect(failed.error?.stack).not.toMatch(/compute-task|out[\\/]engine/)
     const again = await batch.execute()
     expect(again).toMatchObject({ computed: 0, cached: 2, failed: 1 })
     batch.close()

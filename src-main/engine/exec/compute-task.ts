@@ -83,7 +83,7 @@ export async function computeTask(
       error instanceof Error
         ? error.message
         : `run() threw ${inspect(error, { depth: 2, breakLength: Infinity })}`
-    const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : undefined
+    const stack = error instanceof Error && typeof error.stack === 'string' ? userFrames(error.stack) : undefined
     return { ...failureOutcome(task, kind, message, { ...times, stack }), runtime }
   }
   let resultJson: string
@@ -156,4 +156,11 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 function formatCode(code: unknown): string {
   return code === undefined ? '' : String(code)
+}
+
+/** A stack without the engine's own frames below the user's code: users need their lines, not ours. */
+function userFrames(stack: string): string {
+  const lines = stack.split('\n')
+  const engineFrame = lines.findIndex((line, i) => i > 0 && /\bat\b.*([\\/]out[\\/]engine[\\/]|[\\/]engine[\\/]exec[\\/])/.test(line))
+  return engineFrame > 0 ? lines.slice(0, engineFrame).join('\n') : stack
 }

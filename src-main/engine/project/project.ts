@@ -132,6 +132,8 @@ export class Project {
       projectBatch.runClass = await describeRunModule(file)
     } catch (error) {
       projectBatch.loadError = (error as Error).message
+      // Stored results stay visible (as result runs) while the code is being fixed.
+      batch.addResultRunFolder()
       return projectBatch
     }
     for (const [i, design] of entry.designs.entries()) {
