@@ -2,7 +2,7 @@
 // its own Node process (fresh heap, honest memory figures). Usage: npm run bench [-- scenario ...]
 import { build } from 'esbuild'
 import { spawnSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -12,6 +12,10 @@ const benchDir = path.join(root, 'test', 'bench')
 const only = process.argv.slice(2)
 
 spawnSync(process.execPath, [path.join(root, 'scripts', 'build-engine.mjs')], { stdio: 'inherit', cwd: root })
+// The renderer benchmark drives the built app in Chromium.
+if (!existsSync(path.join(root, 'out', 'renderer', 'index.html'))) {
+  spawnSync(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { stdio: 'inherit', cwd: root })
+}
 let failures = 0
 for (const file of readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts'))) {
   const outfile = path.join(outDir, file.replace(/\.ts$/, '.cjs'))
@@ -23,7 +27,7 @@ for (const file of readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts')))
     target: 'node20',
     format: 'cjs',
     sourcemap: 'inline',
-    external: ['better-sqlite3', 'esbuild'],
+    external: ['better-sqlite3', 'esbuild', 'playwright-core', 'bullmq', 'ioredis'],
     logLevel: 'warning'
   })
   const { scenarioNames } = await import(outfile)
