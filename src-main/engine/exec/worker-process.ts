@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { FromWorkerMessage, ToWorkerMessage } from './protocol'
 
@@ -28,6 +29,10 @@ export class WorkerProcess {
   expectedExit = false
   /** A cancel was sent and not yet answered. */
   cancelling = false
+  /** Set when the pool killed this worker for using too much memory: how many MB it used. */
+  killedForMemoryMb: number | undefined
+  /** The memory limit this worker was killed for exceeding (for the message). */
+  maxRssMb: number | undefined
   closed = false
   #stderrTail = ''
   readonly #closeListeners: Array<() => void> = []
@@ -83,6 +88,17 @@ export class WorkerProcess {
 
   get pid(): number | undefined {
     return this.child.pid
+  }
+
+  /** Resident memory of the process in MB, where the OS shows it (Linux); undefined elsewhere or once gone. */
+  rssMb(): number | undefined {
+    if (this.child.pid === undefined || process.platform !== 'linux') return undefined
+    try {
+      const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${this.child.pid}/status`, 'utf8'))
+      return match ? Math.round(Number(match[1]) / 1024) : undefined
+    } catch {
+      return undefined
+    }
   }
 
   /** The last bytes the process wrote to stderr. */
