@@ -237,6 +237,27 @@ describe('result pack calls', () => {
     expect(again).toMatchObject({ ok: false, error: { code: 'CONFLICT' } })
   })
 
+  it("never runs or rewrites an imported batch's code: it is someone else's, kept for reference", async () => {
+    service = createService()
+    const api = localApi(service)
+    const dir = path.join(tempDir(), 'from-ada')
+    valueOf(await api.packs.import({ file: pack.file, into: { dir, create: true } }))
+    const code = path.join(dir, 'imported', 'example', 'example_run.ts')
+    // Reading it is fine.
+    expect(valueOf(await api.runClasses.get({ batch: 'example' })).source).toBe(pack.source)
+    for (const [name, input] of [
+      ['runClasses.tryOnce', { batch: 'example', parameters: {} }],
+      ['runClasses.tryOnce', { batch: 'example', source: pack.source, parameters: {} }],
+      ['runClasses.save', { batch: 'example', source: '// mine now' }]
+    ] as const) {
+      expect(await service.call(name, input)).toMatchObject({
+        ok: false,
+        error: { code: 'CONFLICT', message: expect.stringContaining('never run') }
+      })
+    }
+    expect(readFileSync(code, 'utf8')).toBe(pack.source)
+  })
+
   it('imports into another project folder and opens it', async () => {
     service = createService()
     const other = await openQuickstart(service)

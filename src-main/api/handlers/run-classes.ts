@@ -28,6 +28,20 @@ export function runClassHandlers(app: AppService): DomainHandlers<'runClasses'> 
     }
   }
 
+  /**
+   * A batch of imported results keeps the code that made them for reference only: it came from someone
+   * else, so it is never run or overwritten (reading it, and checking it, which compiles without running
+   * anything, stay possible).
+   */
+  const refuseImported = (batch: string) => {
+    const entry = app.requireProject().manifest.batches.find((b) => b.name === batch)
+    if (entry?.imported)
+      throw new ApiFailure(
+        'CONFLICT',
+        `Batch '${batch}' holds results imported from ${entry.imported.source}: its code is kept for reference and never run or changed here. To compute with it, create a new batch and copy the code into it after reading it.`
+      )
+  }
+
   return {
     get: ({ batch }) => {
       const { projectBatch, file, relative } = fileOf(batch)
@@ -54,6 +68,7 @@ export function runClassHandlers(app: AppService): DomainHandlers<'runClasses'> 
     },
 
     save: async ({ batch, source }) => {
+      refuseImported(batch)
       app.requireWritableProject()
       const { file, relative } = fileOf(batch)
       if (app.batchState(batch) !== 'idle' && app.batchState(batch) !== 'paused') {
@@ -75,6 +90,7 @@ export function runClassHandlers(app: AppService): DomainHandlers<'runClasses'> 
     },
 
     tryOnce: async ({ batch, source, parameters }) => {
+      refuseImported(batch)
       const project = app.requireProject()
       const { file, relative } = fileOf(batch)
       const described = await describeSource(file, relative, source)
