@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander'
 import * as commands from './commands'
 import { registerPackCommands } from './packs'
 import { serve } from './serve'
+import { registerVerifyCommand } from './verify'
 
 /**
  * The `batchdesk` command. Exit codes: 0 ok, 1 some runs failed, 2 bad usage or input.
@@ -104,6 +105,7 @@ export async function main(argv: string[], io: commands.Output = consoleOutput()
     })
 
   registerPackCommands(program, io, (code) => (exitCode = code))
+  registerVerifyCommand(program, io, (code) => (exitCode = code))
 
   try {
     await program.parseAsync(argv, { from: 'user' })

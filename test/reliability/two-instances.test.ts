@@ -86,6 +86,13 @@ describe('two engines on one project', () => {
     const status = await runCli(['status', dir])
     expect(status.code, status.stderr).toBe(0)
     expect(status.stdout).toMatch(/^work\s+120\s+\d+/m)
+    // verify reads while the other engine writes, and says so; rebuilding the index needs the lock.
+    const verify = await runCli(['verify', dir])
+    expect(verify.stdout).toContain(`The project is in use by ${hostname()} pid ${first.child.pid} since ${since}`)
+    expect(verify.code, verify.stdout).toBe(0)
+    const rebuild = await runCli(['verify', dir, '--rebuild-index'])
+    expect(rebuild.code).toBe(2)
+    expect(rebuild.stderr).toContain(`This project is in use by ${hostname()} pid ${first.child.pid}`)
 
     const readOnly = await Project.open(dir, { readOnly: true })
     try {
