@@ -6,8 +6,11 @@ import path from 'node:path'
 import { MAX_UPLOAD_BYTES, UPLOAD_CHUNK_BYTES } from '../../src-preload/contract'
 import { ApiFailure } from './errors'
 
-/** Uploads kept at once (in progress or finished); beginning another drops the oldest. */
-const MAX_UPLOADS = 4
+/**
+ * Uploads kept at once (in progress or finished); beginning another drops the oldest. The page removes
+ * its upload when the import dialog closes; this bounds what a page that never does can leave behind.
+ */
+const MAX_UPLOADS = 2
 
 let uploadRoot: string | undefined
 

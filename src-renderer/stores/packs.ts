@@ -18,6 +18,8 @@ const MAX_DROP_BYTES = 2 * 1024 * 1024 * 1024
 export interface ImportRequest {
   /** The pack to preview; null lets the user pick one in the dialog. */
   path: string | null
+  /** Counts requests: a pack dropped while the dialog is open starts it over. */
+  serial: number
 }
 
 export const usePacksStore = defineStore('packs', () => {
@@ -25,6 +27,9 @@ export const usePacksStore = defineStore('packs', () => {
   const importRequest = ref<ImportRequest | null>(null)
   /** A dropped file being sent to the host (browser mode): its name and how much went. */
   const upload = ref<{ name: string; sent: number; total: number } | null>(null)
+  /** The host's temp copy of the last dropped file, removed once its import dialog closes. */
+  let uploaded: string | undefined
+  let requests = 0
   let unsubscribe: (() => void) | undefined
 
   function listen(): void {
@@ -32,11 +37,13 @@ export const usePacksStore = defineStore('packs', () => {
   }
 
   function openImport(path: string | null = null): void {
-    importRequest.value = { path }
+    importRequest.value = { path, serial: ++requests }
   }
 
   function closeImport(): void {
     importRequest.value = null
+    if (uploaded) void getApi().packs.uploadCancel({ upload: uploaded })
+    uploaded = undefined
   }
 
   /**
@@ -88,7 +95,12 @@ export const usePacksStore = defineStore('packs', () => {
         }
         upload.value = { name: file.name, sent: sent.received, total: file.size }
       }
-      return (await notices.attempt(title, () => api.packs.uploadEnd({ upload: begun.upload })))?.file
+      const ended = await notices.attempt(title, () => api.packs.uploadEnd({ upload: begun.upload }))
+      if (ended) {
+        if (uploaded) void api.packs.uploadCancel({ upload: uploaded })
+        uploaded = begun.upload
+      }
+      return ended?.file
     } finally {
       upload.value = null
     }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -180,6 +180,15 @@ describe('sharing results as a result pack', () => {
     await expect.poll(() => dialog.locator('tbody tr').innerText()).toMatch(/example\s+0\s+36\s+0\s+0/)
     await shot('08-start-existing-project')
     await dialog.getByRole('button', { name: 'Cancel' }).click()
+  })
+
+  it('says what to do when the file dropped is not a pack', async () => {
+    const { page } = app
+    const notes = path.join(tempDir('bd-e2e-notes-'), 'notes.txt')
+    writeFileSync(notes, 'not a pack')
+    await dropFile(page, notes)
+    await page.getByText('notes.txt is not a result pack').waitFor()
+    expect(await page.getByTestId('import-pack-dialog').count()).toBe(0)
   })
 
   it('raised no uncaught error in the page', () => {
