@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { AppService } from '../../src-main/api/app-service'
@@ -270,6 +270,21 @@ describe('result pack calls', () => {
     expect(service.project?.dir).toBe(other)
     const notProject = await api.packs.inspect({ file: pack.file, into: { dir: tempDir(), create: false } })
     expect(notProject).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
+  })
+
+  it('waits for a computing batch to finish before importing into its project', async () => {
+    service = createService()
+    const dir = path.join(tempDir(), 'slow')
+    cpSync(path.resolve(__dirname, '../fixtures/projects/slow'), dir, { recursive: true })
+    const api = localApi(service)
+    valueOf(await api.projects.open({ dir }))
+    valueOf(await api.batches.execute({ batch: 'slow' }))
+    const refused = await api.packs.import({ file: pack.file })
+    expect(refused).toMatchObject({ ok: false, error: { code: 'CONFLICT' } })
+    if (!refused.ok) expect(refused.error.message).toContain('wait for it to finish')
+    valueOf(await api.batches.cancel({ batch: 'slow' }))
+    // Looking at the pack meanwhile is fine.
+    expect(valueOf(await api.packs.inspect({ file: pack.file })).batches[0].inProject).toBe(false)
   })
 
   it('needs an open project when no target is given', async () => {
