@@ -59,6 +59,22 @@ export class Project {
     const manifestPath = path.join(resolved, MANIFEST_FILE)
     if (!existsSync(manifestPath)) throw new NotAProjectError(resolved)
     const manifest = parseManifest(readFileSync(manifestPath, 'utf8'), manifestPath)
+    // A manifest may come from someone else: refuse one whose designs would not fit before building any run.
+    let total = 0
+    for (const entry of manifest.batches) {
+      for (const [i, design] of entry.designs.entries()) {
+        try {
+          total += designRunCount(design)
+        } catch (error) {
+          throw new ManifestError(`${manifestPath}: batches '${entry.name}' designs[${i}]: ${(error as Error).message}`)
+        }
+      }
+    }
+    if (total > MAX_PROJECT_RUNS) {
+      throw new ManifestError(
+        `${manifestPath}: the designs add up to ${total.toLocaleString('en')} runs; a project holds at most ${MAX_PROJECT_RUNS.toLocaleString('en')}`
+      )
+    }
     const project = new Project(resolved, manifest, options.readOnly === true)
     try {
       for (const entry of manifest.batches) await project.#loadBatch(entry.name)
@@ -174,6 +190,15 @@ export class Project {
 
   #addDesignRuns(projectBatch: ProjectBatch, design: Design): Run[] {
     const info = projectBatch.runClass!
+    // Refuse a design that would not fit before building its runs (Project.open checks the whole manifest).
+    let runs = 0
+    for (const b of this.#batches.values()) runs += b.batch.runs.length
+    const total = runs + designRunCount(design)
+    if (total > MAX_PROJECT_RUNS) {
+      throw new BatchInputError(
+        `this design would make the project hold ${total.toLocaleString('en')} runs; a project holds at most ${MAX_PROJECT_RUNS.toLocaleString('en')}`
+      )
+    }
     if (design.kind === 'run') return [projectBatch.batch.addRun(info, resolveValues(info, design.parameters, false))]
     return projectBatch.batch.addFactorialRuns(info, resolveValues(info, design.grid, true))
   }
@@ -208,6 +233,17 @@ export class Project {
   #assertWritable(): void {
     if (this.readOnly) throw new BatchInputError('This project is open read-only; close the other window that uses it and open it again to make changes')
   }
+}
+
+/** Runs a project may hold in all its batches together (a single design has the same limit). */
+const MAX_PROJECT_RUNS = 50_000_000
+
+/** How many runs a design makes, from the sizes of its axes (each at most MAX_SPACE_VALUES values). */
+function designRunCount(design: Design): number {
+  if (design.kind === 'run') return 1
+  let count = 1
+  for (const [name, raw] of Object.entries(design.grid)) count *= expandAxis(raw, name).length
+  return count
 }
 
 /** The bundled examples, for `batchdesk new --example` and the start screen. */
