@@ -2,6 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { AppService } from '../../src-main/api/app-service'
+import { executeAndWait } from '../api/helpers'
 import { copyExample, startApp, tempDir, type RunningApp } from './harness'
 
 /** Drops a file on the page the way a browser does when the user drags it from the desktop. */
@@ -156,6 +158,51 @@ describe('sharing results as a result pack', () => {
     await dialog.waitFor({ state: 'detached' })
   })
 
+  it('keeps both when a pack holds other results for runs already here', async () => {
+    const { page } = app
+    // Carol's code gives other results for the same parameters; her pack has all 62 runs.
+    const carol = new AppService({ configDir: tempDir('bd-e2e-config-') })
+    const carolFile = path.join(tempDir('bd-e2e-carol-'), 'carol.bdpack')
+    try {
+      const dir = copyExample('quickstart')
+      const code = path.join(dir, 'example_run.ts')
+      writeFileSync(
+        code,
+        readFileSync(code, 'utf8').replace('val: A * operator(B)', 'val: A * operator(B) + 0.5')
+      )
+      await carol.openProject(dir)
+      await executeAndWait(carol, 'example')
+      expect((await carol.call('packs.export', { file: carolFile })).ok).toBe(true)
+    } finally {
+      await carol.dispose()
+    }
+    await dropFile(page, carolFile)
+    const dialog = page.getByTestId('import-pack-dialog')
+    await expect.poll(() => dialog.locator('tbody tr').innerText()).toMatch(/example\s+26\s+0\s+36\s+0/)
+    expect(await dialog.innerText()).toContain('No author named')
+    expect(await dialog.getByTestId('import-confirm').innerText()).toBe('Import 26 results')
+    await dialog.getByLabel(/Keep both/).check()
+    expect(await dialog.getByTestId('import-confirm').innerText()).toBe('Import 62 results')
+    await shot('08-conflicts')
+    await dialog.getByTestId('import-confirm').click()
+    await dialog.waitFor({ state: 'detached' })
+    // Theirs went to a batch of its own, shown at once; yours are unchanged.
+    await expect
+      .poll(() => page.getByTestId('batch-picker').inputValue())
+      .toMatch(/^example\.imported-\d{8}$/)
+    await page
+      .getByTestId('done-count')
+      .filter({ hasText: /\b36\b/ })
+      .waitFor()
+    // Her 26 new runs joined yours, marked stale: her code is not the code of this batch.
+    expect(app.service.project!.batch('example').batch.statusCounts()).toMatchObject({
+      cached: 36,
+      stale: 26,
+      pending: 0
+    })
+    await shot('09-kept-both')
+  })
+
   it('imports from the start screen into an existing project chosen instead of a new one', async () => {
     const { page } = app
     await page.getByTestId('close-project').click()
@@ -178,7 +225,7 @@ describe('sharing results as a result pack', () => {
     await expect.poll(() => dialog.getByTestId('import-target').innerText()).toContain(app.projectDir)
     // Ada's own project has every run of her pack already.
     await expect.poll(() => dialog.locator('tbody tr').innerText()).toMatch(/example\s+0\s+36\s+0\s+0/)
-    await shot('08-start-existing-project')
+    await shot('10-start-existing-project')
     await dialog.getByRole('button', { name: 'Cancel' }).click()
   })
 
