@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs'
 import cliProgress from 'cli-progress'
 import { Project, listExamples } from '../engine/project/project'
 import { BatchInputError, type BatchProgress, type ExecuteReport } from '../engine/batch'
+import { projectNamespace, RedisExecutor } from '../engine/distributed'
 import { parseCondition, type Condition } from '../engine/query/conditions'
 import { scalarFields } from '../engine/store/codec'
 import { formatCsv, formatDuration, formatTable, formatValue } from './format'
@@ -38,10 +39,19 @@ export function examples(io: Output): number {
 
 export async function runBatches(
   dir: string,
-  options: { batch?: string; processes?: number; rerunStale?: boolean; timeout?: number },
+  options: { batch?: string; processes?: number; rerunStale?: boolean; timeout?: number; redis?: string; local?: boolean },
   io: Output
 ): Promise<number> {
   const project = await Project.open(dir)
+  // Runs go to workers through Redis when asked to (or when the project says so), unless --local.
+  const redis = options.local ? undefined : (options.redis ?? project.manifest.settings.redis)
+  let executor: RedisExecutor | undefined
+  try {
+    executor = redis ? new RedisExecutor({ url: redis, namespace: projectNamespace(project.dir), onStatus: (message) => io.err(message) }) : undefined
+  } catch (error) {
+    project.close()
+    throw error
+  }
   const controller = new AbortController()
   const onSignal = () => {
     io.err('\nStopping: runs in progress are cancelled, finished results are kept. Press Ctrl+C again to quit at once.')
@@ -54,12 +64,13 @@ export async function runBatches(
     const names = options.batch ? [project.batch(options.batch).name] : project.batches.map((b) => b.name)
     if (names.length === 0) io.out('This project has no batches yet.')
     for (const name of names) {
-      const report = await runOne(project, name, options, controller.signal, io)
+      const report = await runOne(project, name, { ...options, executor }, controller.signal, io)
       failed += report.failed
       if (report.cancelled) break
     }
   } finally {
     process.off('SIGINT', onSignal)
+    await executor?.close()
     project.close()
   }
   return failed > 0 ? EXIT_RUNS_FAILED : EXIT_OK
@@ -68,7 +79,7 @@ export async function runBatches(
 async function runOne(
   project: Project,
   name: string,
-  options: { processes?: number; rerunStale?: boolean; timeout?: number },
+  options: { processes?: number; rerunStale?: boolean; timeout?: number; executor?: RedisExecutor },
   signal: AbortSignal,
   io: Output
 ): Promise<ExecuteReport> {
@@ -89,7 +100,8 @@ async function runOne(
       io.err(`${name}: ${p.done}/${p.total} runs, ${rate} runs/s, ETA ${formatDuration(p.etaSeconds)}`)
     }
   }
-  const report = await project.execute(name, { processes: options.processes, rerunStale: options.rerunStale, timeout: options.timeout, signal, onProgress })
+  if (options.executor) io.err(`${name}: sending the runs to the workers at ${options.executor.label}`)
+  const report = await project.execute(name, { processes: options.processes, rerunStale: options.rerunStale, timeout: options.timeout, signal, onProgress, executor: options.executor })
   bar?.stop()
   const parts = [`${report.computed} computed`, `${report.cached} already stored`]
   if (report.failed) parts.push(`${report.failed} failed`)

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander'
 import * as commands from './commands'
 import { registerPackCommands } from './packs'
 import { serve } from './serve'
+import { registerWorkerCommand } from './worker'
 import { registerVerifyCommand } from './verify'
 
 /**
@@ -42,6 +43,8 @@ export async function main(argv: string[], io: commands.Output = consoleOutput()
     .option('--processes <n>', 'worker processes (default: one per CPU core)')
     .option('--timeout <seconds>', 'stop a run that takes longer than this')
     .option('--rerun-stale', 'also recompute results made by an older version of the run class')
+    .addOption(new Option('--redis <url>', 'send the runs to `batchdesk worker` processes through this Redis (default: the project setting "redis")').conflicts('local'))
+    .option('--local', 'compute here even when the project sets a Redis')
     .action(async (dir, options) => {
       exitCode = await commands.runBatches(
         dir,
@@ -49,7 +52,9 @@ export async function main(argv: string[], io: commands.Output = consoleOutput()
           batch: options.batch,
           processes: options.processes === undefined ? undefined : commands.wholeNumber('--processes', options.processes, 256),
           timeout: options.timeout === undefined ? undefined : commands.positiveNumber('--timeout', options.timeout),
-          rerunStale: options.rerunStale === true
+          rerunStale: options.rerunStale === true,
+          redis: options.redis,
+          local: options.local === true
         },
         io
       )
@@ -105,6 +110,7 @@ export async function main(argv: string[], io: commands.Output = consoleOutput()
     })
 
   registerPackCommands(program, io, (code) => (exitCode = code))
+  registerWorkerCommand(program, io, (code) => (exitCode = code))
   registerVerifyCommand(program, io, (code) => (exitCode = code))
 
   try {

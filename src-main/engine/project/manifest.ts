@@ -54,7 +54,13 @@ export const settingsSchema = z
   .object({
     processes: z.number().int().min(1).max(256).optional(),
     timeoutSeconds: z.number().positive().optional(),
-    author: z.string().max(200).optional()
+    author: z.string().max(200).optional(),
+    /** Send runs to `batchdesk worker` processes through this Redis (redis:// or rediss://) instead of computing them here. */
+    redis: z
+      .string()
+      .max(2000)
+      .regex(/^rediss?:\/\/./, 'a Redis URL such as redis://host:6379 (rediss:// for TLS)')
+      .optional()
   })
   .default({})
 
