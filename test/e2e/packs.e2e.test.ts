@@ -201,6 +201,11 @@ describe('sharing results as a result pack', () => {
       pending: 0
     })
     await shot('09-kept-both')
+    // The code that came with her results is there to read, not to edit or run.
+    await page.getByTestId('tab-code').click()
+    await page.getByTestId('imported-code-notice').waitFor()
+    expect(await page.getByTestId('save-class').count()).toBe(0)
+    await shot('09b-imported-code-read-only')
   })
 
   it('imports from the start screen into an existing project chosen instead of a new one', async () => {

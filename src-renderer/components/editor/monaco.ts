@@ -120,6 +120,8 @@ export interface CodeEditorOptions {
   /** File name inside the project, so TypeScript treats the text as a module of that name. */
   fileName: string
   dark: boolean
+  /** Shown for reference only (code that came with imported results). */
+  readOnly?: boolean
   onChange(text: string): void
   onMarkers(markers: EditorMarker[]): void
   /** Ctrl/Cmd+S inside the editor (Monaco takes the key before the window sees it). */
@@ -142,7 +144,8 @@ export function createCodeEditor(element: HTMLElement, options: CodeEditorOption
     tabSize: 2,
     renderLineHighlight: 'line',
     fixedOverflowWidgets: true,
-    padding: { top: 8 }
+    padding: { top: 8 },
+    readOnly: options.readOnly === true
   })
   let settingValue = false
   const changes = model.onDidChangeContent(() => {
