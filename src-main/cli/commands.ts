@@ -24,7 +24,8 @@ export async function newProject(dir: string, options: { example?: string; name?
   try {
     const runs = project.batches.reduce((n, b) => n + b.batch.runs.length, 0)
     io.out(`Created project '${project.manifest.name}' in ${project.dir}`)
-    if (runs > 0) io.out(`It has ${project.batches.length} batch(es) with ${runs} runs. Compute them with: batchdesk run ${relative(project.dir)}`)
+    const batches = project.batches.length === 1 ? '1 batch' : `${project.batches.length} batches`
+    if (runs > 0) io.out(`It has ${batches} with ${runs} runs. Compute them with: batchdesk run ${relative(project.dir)}`)
     else io.out(`Add a batch to ${path.join(project.dir, 'batchdesk.json')}, or open the folder in the Batchdesk app`)
   } finally {
     project.close()
