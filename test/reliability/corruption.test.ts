@@ -4,7 +4,7 @@
  * it is recomputed by the next execute, and nothing else is recomputed. A damaged or incomplete index is
  * set aside and rebuilt from `_res/`, identical to what it was.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { Batch } from '../../src-main/engine/batch'
@@ -128,6 +128,19 @@ const damages: [string, Damage][] = [
         return 6
       },
       reason: /invalid frame header|checksum mismatch/
+    }
+  ],
+  [
+    'a result moved to a segment in a newer record format',
+    {
+      apply: ({ res, ids }) => {
+        // As a newer Batchdesk would append it: a segment of its own, intact, in format 2.
+        const file = recordFileOf(res, ids[BIG])
+        rewriteAsFormat2(file)
+        renameSync(file, path.join(res, 'c_s000009.bdseg'))
+        return BIG
+      },
+      reason: /format 2 is not supported/
     }
   ],
   [
