@@ -12,12 +12,22 @@ import { build } from 'esbuild'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
-const electronVersion = JSON.parse(readFileSync(join(root, 'node_modules/electron/package.json'), 'utf8')).version
+const electronVersion = JSON.parse(
+  readFileSync(join(root, 'node_modules/electron/package.json'), 'utf8')
+).version
 
 /** Loads a main-process module that has only type imports of electron, bundled for Node. */
 async function load(file) {
   const out = join(work, `${file.replace(/[/.]/g, '_')}.mjs`)
-  await build({ entryPoints: [join(root, file)], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'silent', external: ['electron'] })
+  await build({
+    entryPoints: [join(root, file)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: out,
+    logLevel: 'silent',
+    external: ['electron']
+  })
   return import(pathToFileURL(out).href)
 }
 
@@ -42,8 +52,14 @@ const reviewed = [
     async verify() {
       const { mainWindowOptions } = await load('src-main/window.ts')
       const prefs = mainWindowOptions('preload.js', undefined, []).webPreferences
-      check(prefs.contextIsolation === true && prefs.nodeIntegration === false, 'mainWindowOptions() no longer isolates the renderer')
-      check(/new BrowserWindow\(\s*mainWindowOptions\(/.test(source('src-main/index.ts')), 'index.ts no longer builds its window from mainWindowOptions()')
+      check(
+        prefs.contextIsolation === true && prefs.nodeIntegration === false,
+        'mainWindowOptions() no longer isolates the renderer'
+      )
+      check(
+        /new BrowserWindow\(\s*mainWindowOptions\(/.test(source('src-main/index.ts')),
+        'index.ts no longer builds its window from mainWindowOptions()'
+      )
     }
   },
   {
@@ -53,8 +69,14 @@ const reviewed = [
     async verify() {
       const { mainWindowOptions } = await load('src-main/window.ts')
       const prefs = mainWindowOptions('preload.js', undefined, []).webPreferences
-      check(prefs.sandbox === true && prefs.webviewTag === false && prefs.webSecurity === true, 'mainWindowOptions() no longer sandboxes the renderer')
-      check(/new BrowserWindow\(\s*mainWindowOptions\(/.test(source('src-main/index.ts')), 'index.ts no longer builds its window from mainWindowOptions()')
+      check(
+        prefs.sandbox === true && prefs.webviewTag === false && prefs.webSecurity === true,
+        'mainWindowOptions() no longer sandboxes the renderer'
+      )
+      check(
+        /new BrowserWindow\(\s*mainWindowOptions\(/.test(source('src-main/index.ts')),
+        'index.ts no longer builds its window from mainWindowOptions()'
+      )
     }
   },
   {
@@ -63,8 +85,16 @@ const reviewed = [
     why: 'a middle click cannot open a window: every web contents gets a window-open handler that denies',
     async verify() {
       const text = source('src-main/index.ts')
-      check(/app\.on\('web-contents-created', \(_event, contents\) => guardContents\(contents\)\)/.test(text), 'guardContents() is no longer applied to every web contents')
-      check(/setWindowOpenHandler\(\(\{ url \}\) => \{\s*if \(isExternalLink\(url\)\) void shell\.openExternal\(url\)\s*return \{ action: 'deny' \}/.test(text), 'the window-open handler no longer denies every new window')
+      check(
+        /app\.on\('web-contents-created', \(_event, contents\) => guardContents\(contents\)\)/.test(text),
+        'guardContents() is no longer applied to every web contents'
+      )
+      check(
+        /setWindowOpenHandler\(\(\{ url \}\) => \{\s*if \(isExternalLink\(url\)\) void shell\.openExternal\(url\)\s*return \{ action: 'deny' \}/.test(
+          text
+        ),
+        'the window-open handler no longer denies every new window'
+      )
     }
   },
   {
@@ -73,7 +103,14 @@ const reviewed = [
     why: 'openExternal only receives URLs that isExternalLink() accepts: https links, nothing else',
     async verify() {
       const { isExternalLink } = await load('src-main/window.ts')
-      for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'batchdesk://app/x', 'http://example.com', 'ms-msdt:x'])
+      for (const url of [
+        'file:///etc/passwd',
+        'javascript:alert(1)',
+        'smb://host/share',
+        'batchdesk://app/x',
+        'http://example.com',
+        'ms-msdt:x'
+      ])
         check(!isExternalLink(url), `isExternalLink() accepts ${url}`)
       check(isExternalLink('https://example.com/docs'), 'isExternalLink() refuses https')
       const calls = source('src-main/index.ts').match(/shell\.openExternal\([^)]*\)/g) ?? []
@@ -88,9 +125,18 @@ const reviewed = [
       const { contentSecurityPolicy } = await load('src-main/csp.ts')
       const csp = contentSecurityPolicy()
       check(/(^|; )script-src 'self'(;|$)/.test(csp), `script-src is not just 'self': ${csp}`)
-      check(/object-src 'none'/.test(csp) && /frame-ancestors 'none'/.test(csp) && !/unsafe-eval/.test(csp), `the CSP was loosened: ${csp}`)
-      check(/'Content-Security-Policy': contentSecurityPolicy\(\)/.test(source('src-main/app-protocol.ts')), 'the app protocol no longer sends the CSP')
-      check(/'Content-Security-Policy': csp/.test(source('src-main/server/server.ts')), 'the browser-mode server no longer sends the CSP')
+      check(
+        /object-src 'none'/.test(csp) && /frame-ancestors 'none'/.test(csp) && !/unsafe-eval/.test(csp),
+        `the CSP was loosened: ${csp}`
+      )
+      check(
+        /'Content-Security-Policy': contentSecurityPolicy\(\)/.test(source('src-main/app-protocol.ts')),
+        'the app protocol no longer sends the CSP'
+      )
+      check(
+        /'Content-Security-Policy': csp/.test(source('src-main/server/server.ts')),
+        'the browser-mode server no longer sends the CSP'
+      )
     }
   }
 ]
@@ -100,13 +146,29 @@ let exitCode = 0
 try {
   // Scan a copy of just the two folders (the repository root would include node_modules).
   const input = join(work, 'scan')
-  for (const folder of ['src-main', 'src-preload']) cpSync(join(root, folder), join(input, folder), { recursive: true })
-  writeFileSync(join(input, 'package.json'), JSON.stringify({ name: 'batchdesk', devDependencies: { electron: electronVersion } }))
+  for (const folder of ['src-main', 'src-preload'])
+    cpSync(join(root, folder), join(input, folder), { recursive: true })
+  writeFileSync(
+    join(input, 'package.json'),
+    JSON.stringify({ name: 'batchdesk', devDependencies: { electron: electronVersion } })
+  )
   // The package's CLI breaks on this project's newer commander, so its runner is called directly.
   const run = require('@doyensec/electronegativity')
-  const options = { input, isSarif: false, customScan: [], excludeFromScan: [], isRelative: true, isVerbose: true, electronVersionOverride: electronVersion, parserPlugins: [] }
+  const options = {
+    input,
+    isSarif: false,
+    customScan: [],
+    excludeFromScan: [],
+    isRelative: true,
+    isVerbose: true,
+    electronVersionOverride: electronVersion,
+    parserPlugins: []
+  }
   const result = await run(options, false)
-  if (result.errors?.length) console.warn(`electronegativity could not parse: ${result.errors.map((e) => e.file ?? String(e)).join(', ')}`)
+  if (result.errors?.length)
+    console.warn(
+      `electronegativity could not parse: ${result.errors.map((e) => e.file ?? String(e)).join(', ')}`
+    )
   const findings = result.issues.map((issue) => ({
     check: issue.id,
     severity: issue.severity.name,
@@ -115,7 +177,9 @@ try {
     location: `${issue.location.line}:${issue.location.column}`,
     description: issue.description
   }))
-  console.log(`Electronegativity ${require('@doyensec/electronegativity/package.json').version} over src-main and src-preload (Electron ${electronVersion}): ${findings.length} findings`)
+  console.log(
+    `Electronegativity ${require('@doyensec/electronegativity/package.json').version} over src-main and src-preload (Electron ${electronVersion}): ${findings.length} findings`
+  )
   const unresolved = []
   for (const finding of findings) {
     const serious = finding.severity === 'HIGH' || finding.severity === 'MEDIUM'
@@ -130,9 +194,15 @@ try {
       }
     }
     if (serious && !verdict.startsWith('reviewed')) unresolved.push(finding)
-    console.log(`  ${finding.severity.padEnd(6)} ${finding.confidence.padEnd(9)} ${finding.check} ${finding.file}:${finding.location} — ${finding.description}\n         ${verdict}`)
+    console.log(
+      `  ${finding.severity.padEnd(6)} ${finding.confidence.padEnd(9)} ${finding.check} ${finding.file}:${finding.location} — ${finding.description}\n         ${verdict}`
+    )
   }
-  console.log(unresolved.length === 0 ? 'No unreviewed HIGH or MEDIUM findings.' : `${unresolved.length} HIGH or MEDIUM finding(s) need attention.`)
+  console.log(
+    unresolved.length === 0
+      ? 'No unreviewed HIGH or MEDIUM findings.'
+      : `${unresolved.length} HIGH or MEDIUM finding(s) need attention.`
+  )
   if (unresolved.length > 0) exitCode = 1
 } catch (error) {
   console.error(String(error.stack ?? error))

@@ -5,7 +5,15 @@ import { spawn } from 'node:child_process'
 
 const child = spawn(
   'npx',
-  ['vitest', 'run', '--project', 'node', 'test/reliability', 'test/engine/store/power-loss.test.ts', ...process.argv.slice(2)],
+  [
+    'vitest',
+    'run',
+    '--project',
+    'node',
+    'test/reliability',
+    'test/engine/store/power-loss.test.ts',
+    ...process.argv.slice(2)
+  ],
   { stdio: 'inherit', env: { ...process.env, BATCHDESK_SOAK: '1' }, shell: process.platform === 'win32' }
 )
 child.on('exit', (code, signal) => {

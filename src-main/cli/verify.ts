@@ -13,7 +13,10 @@ export function registerVerifyCommand(program: Command, io: Output, done: (exitC
     .command('verify')
     .description('re-read every stored result and check it; report damaged, unfinished and orphaned files')
     .argument('[dir]', 'project folder', '.')
-    .option('--rebuild-index', 'also rebuild the run index from the result files (needs the project not to be in use)')
+    .option(
+      '--rebuild-index',
+      'also rebuild the run index from the result files (needs the project not to be in use)'
+    )
     .action(async (dir: string, options: { rebuildIndex?: boolean }) => {
       done(await verifyCommand(dir, { rebuildIndex: options.rebuildIndex === true }, io))
     })
@@ -22,8 +25,11 @@ export function registerVerifyCommand(program: Command, io: Output, done: (exitC
 async function verifyCommand(dir: string, options: { rebuildIndex: boolean }, io: Output): Promise<number> {
   const report = await verifyProject(dir, options)
   const count = (n: number, what: string) => `${n.toLocaleString('en')} ${what}${n === 1 ? '' : 's'}`
-  io.out(`Checked ${count(report.files, 'result file')} in ${report.dir}: ${count(report.results, 'result')} intact.`)
-  if (report.indexRebuiltWith !== undefined) io.out(`Rebuilt the run index from the result files: ${count(report.indexRebuiltWith, 'run')}.`)
+  io.out(
+    `Checked ${count(report.files, 'result file')} in ${report.dir}: ${count(report.results, 'result')} intact.`
+  )
+  if (report.indexRebuiltWith !== undefined)
+    io.out(`Rebuilt the run index from the result files: ${count(report.indexRebuiltWith, 'run')}.`)
   if (report.problems.length > 0) {
     io.out(`${count(report.problems.length, 'problem')} found:`)
     for (const problem of report.problems) io.out(`  - ${problem.message}`)

@@ -21,7 +21,10 @@ describe('batchdesk verify', () => {
     expect(c.out).toEqual([`Checked 1 result file in ${project}: 62 results intact.`, 'No problems found.'])
 
     const res = path.join(project, '_res')
-    const segment = path.join(res, readdirSync(res).find((name) => name.endsWith('.bdseg'))!)
+    const segment = path.join(
+      res,
+      readdirSync(res).find((name) => name.endsWith('.bdseg'))!
+    )
     writeFileSync(segment, Buffer.concat([readFileSync(segment), Buffer.from('#bd1 99 ')]))
     c = capture()
     expect(await main(['verify', project], c.io)).toBe(1)
@@ -33,7 +36,11 @@ describe('batchdesk verify', () => {
 
     c = capture()
     expect(await main(['verify', project, '--rebuild-index'], c.io)).toBe(0)
-    expect(c.out).toEqual([`Checked 1 result file in ${project}: 62 results intact.`, 'Rebuilt the run index from the result files: 62 runs.', 'No problems found.'])
+    expect(c.out).toEqual([
+      `Checked 1 result file in ${project}: 62 results intact.`,
+      'Rebuilt the run index from the result files: 62 runs.',
+      'No problems found.'
+    ])
   })
 
   it('exits 2 for a folder that is not a project', async () => {

@@ -4,7 +4,17 @@
  * it is recomputed by the next execute, and nothing else is recomputed. A damaged or incomplete index is
  * set aside and rebuilt from `_res/`, identical to what it was.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync
+} from 'node:fs'
 import path from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { Batch } from '../../src-main/engine/batch'
@@ -72,7 +82,10 @@ function indexSnapshot(res: string): unknown {
 }
 
 function segmentOf(res: string): string {
-  return path.join(res, readdirSync(res).find((name) => name.endsWith('.bdseg'))!)
+  return path.join(
+    res,
+    readdirSync(res).find((name) => name.endsWith('.bdseg'))!
+  )
 }
 
 function recordFileOf(res: string, id: string): string {
@@ -105,9 +118,27 @@ interface Damage {
 }
 
 const damages: [string, Damage][] = [
-  ['a .bdr file cut in half', { apply: ({ res, ids }) => (truncateSync(recordFileOf(res, ids[BIG]), 500_000), BIG), reason: /frame cut short/ }],
-  ['a .bdr file with one bit flipped', { apply: ({ res, ids }) => (flipByte(recordFileOf(res, ids[BIG]), 300_000), BIG), reason: /checksum mismatch/ }],
-  ['a .bdr file emptied', { apply: ({ res, ids }) => (truncateSync(recordFileOf(res, ids[BIG]), 0), BIG), reason: /frame header cut short|invalid frame header/ }],
+  [
+    'a .bdr file cut in half',
+    {
+      apply: ({ res, ids }) => (truncateSync(recordFileOf(res, ids[BIG]), 500_000), BIG),
+      reason: /frame cut short/
+    }
+  ],
+  [
+    'a .bdr file with one bit flipped',
+    {
+      apply: ({ res, ids }) => (flipByte(recordFileOf(res, ids[BIG]), 300_000), BIG),
+      reason: /checksum mismatch/
+    }
+  ],
+  [
+    'a .bdr file emptied',
+    {
+      apply: ({ res, ids }) => (truncateSync(recordFileOf(res, ids[BIG]), 0), BIG),
+      reason: /frame header cut short|invalid frame header/
+    }
+  ],
   [
     'a bit flipped in a record in the middle of a segment',
     {
@@ -145,54 +176,68 @@ const damages: [string, Damage][] = [
   ],
   [
     'a .bdr file in a newer record format',
-    { apply: ({ res, ids }) => (rewriteAsFormat2(recordFileOf(res, ids[BIG])), BIG), reason: /format 2 is not supported/ }
+    {
+      apply: ({ res, ids }) => (rewriteAsFormat2(recordFileOf(res, ids[BIG])), BIG),
+      reason: /format 2 is not supported/
+    }
   ]
 ]
 
 describe('damaged result files', () => {
-  it.each(damages)('%s: reported corrupt with its reason, never done, recomputed alone', async (_what, damage) => {
-    const project = await storedProject()
-    const victim = damage.apply(project)
+  it.each(damages)(
+    '%s: reported corrupt with its reason, never done, recomputed alone',
+    async (_what, damage) => {
+      const project = await storedProject()
+      const victim = damage.apply(project)
 
-    const batch = openBatch(project.dir)
-    const victimRun = batch.runs[victim]
-    expect(victimRun.status).toBe('corrupt')
-    expect(victimRun.done).toBe(false)
-    let thrown: unknown
-    try {
-      void victimRun.result
-    } catch (error) {
-      thrown = error
+      const batch = openBatch(project.dir)
+      const victimRun = batch.runs[victim]
+      expect(victimRun.status).toBe('corrupt')
+      expect(victimRun.done).toBe(false)
+      let thrown: unknown
+      try {
+        void victimRun.result
+      } catch (error) {
+        thrown = error
+      }
+      expect(thrown).toBeInstanceOf(CorruptResultError)
+      expect((thrown as Error).message).toMatch(
+        new RegExp(
+          `^The stored result of run ${victimRun.id} \\(batch "c"\\) in ${project.res}/\\S+ at byte \\d+ is corrupt: `
+        )
+      )
+      expect((thrown as Error).message, 'the reason').toMatch(damage.reason)
+      const report = await withStore(project.res, (store) => store.verify())
+      expect(report.corrupt.length + report.unreadable.length, 'verify names the damage').toBeGreaterThan(0)
+      expect(JSON.stringify(report)).toMatch(damage.reason)
+
+      for (const run of batch.runs) if (run.index !== victim) expect(run.result).toEqual(expected(run.index))
+      const executed = await batch.execute()
+      expect(executed).toMatchObject({ computed: 1, cached: RUNS - 1, failed: 0 })
+      expect(victimRun.status).toBe('done')
+      expect(victimRun.result).toEqual(expected(victim))
+      closeBatch(batch)
+
+      const again = openBatch(project.dir)
+      expect(again.statusCounts()).toMatchObject({ cached: RUNS, corrupt: 0 })
+      for (const run of again.runs) expect(run.result).toEqual(expected(run.index))
     }
-    expect(thrown).toBeInstanceOf(CorruptResultError)
-    expect((thrown as Error).message).toMatch(new RegExp(`^The stored result of run ${victimRun.id} \\(batch "c"\\) in ${project.res}/\\S+ at byte \\d+ is corrupt: `))
-    expect((thrown as Error).message, 'the reason').toMatch(damage.reason)
-    const report = await withStore(project.res, (store) => store.verify())
-    expect(report.corrupt.length + report.unreadable.length, 'verify names the damage').toBeGreaterThan(0)
-    expect(JSON.stringify(report)).toMatch(damage.reason)
-
-    for (const run of batch.runs) if (run.index !== victim) expect(run.result).toEqual(expected(run.index))
-    const executed = await batch.execute()
-    expect(executed).toMatchObject({ computed: 1, cached: RUNS - 1, failed: 0 })
-    expect(victimRun.status).toBe('done')
-    expect(victimRun.result).toEqual(expected(victim))
-    closeBatch(batch)
-
-    const again = openBatch(project.dir)
-    expect(again.statusCounts()).toMatchObject({ cached: RUNS, corrupt: 0 })
-    for (const run of again.runs) expect(run.result).toEqual(expected(run.index))
-  })
+  )
 
   it('treats a segment cut in the middle of a record as never written: the lost runs are pending and recomputed', async () => {
     const project = await storedProject()
     const file = segmentOf(project.res)
     const cut = frameOffset(file, project.ids[7]) + 40
-    const lost = scanFrames(readFileSync(file), 0).frames.filter((frame) => frame.offset >= frameOffset(file, project.ids[7])).length
+    const lost = scanFrames(readFileSync(file), 0).frames.filter(
+      (frame) => frame.offset >= frameOffset(file, project.ids[7])
+    ).length
     truncateSync(file, cut)
 
     const batch = openBatch(project.dir)
     expect(batch.statusCounts()).toMatchObject({ cached: RUNS - lost, pending: lost, corrupt: 0 })
-    expect(statSync(file).size, 'the torn record is cut off').toBe(frameOffset(file, project.ids[6]) + scanFrames(readFileSync(file), 0).frames.at(-1)!.length)
+    expect(statSync(file).size, 'the torn record is cut off').toBe(
+      frameOffset(file, project.ids[6]) + scanFrames(readFileSync(file), 0).frames.at(-1)!.length
+    )
     expect(await batch.execute()).toMatchObject({ computed: lost, cached: RUNS - lost, failed: 0 })
     for (const run of batch.runs) expect(run.result).toEqual(expected(run.index))
   })
@@ -200,11 +245,21 @@ describe('damaged result files', () => {
 
 describe('a damaged run index', () => {
   function brokenIndexes(res: string): string[] {
-    return readdirSync(path.join(res, '.batchdesk')).filter((name) => /^index\.sqlite\.broken-/.test(name) && !/-(wal|shm)$/.test(name))
+    return readdirSync(path.join(res, '.batchdesk')).filter(
+      (name) => /^index\.sqlite\.broken-/.test(name) && !/-(wal|shm)$/.test(name)
+    )
   }
 
   it.each([
-    ['its header overwritten', (file: string) => writeFileSync(file, Buffer.concat([Buffer.from('not a database!!'), readFileSync(file).subarray(16)])), true],
+    [
+      'its header overwritten',
+      (file: string) =>
+        writeFileSync(
+          file,
+          Buffer.concat([Buffer.from('not a database!!'), readFileSync(file).subarray(16)])
+        ),
+      true
+    ],
     [
       'its pages overwritten',
       (file: string) => {
@@ -215,18 +270,21 @@ describe('a damaged run index', () => {
       true
     ],
     ['it deleted', (file: string) => rmSync(file), false]
-  ])('with %s: set aside, rebuilt from the files identical to before, nothing recomputed', async (_what, damage, setAside) => {
-    const project = await storedProject()
-    const file = path.join(project.res, '.batchdesk', 'index.sqlite')
-    damage(file)
+  ])(
+    'with %s: set aside, rebuilt from the files identical to before, nothing recomputed',
+    async (_what, damage, setAside) => {
+      const project = await storedProject()
+      const file = path.join(project.res, '.batchdesk', 'index.sqlite')
+      damage(file)
 
-    const batch = openBatch(project.dir)
-    expect(batch.statusCounts()).toMatchObject({ cached: RUNS, corrupt: 0 })
-    expect(await batch.execute()).toMatchObject({ computed: 0, cached: RUNS })
-    closeBatch(batch)
-    expect(indexSnapshot(project.res)).toEqual(project.meta)
-    expect(brokenIndexes(project.res)).toHaveLength(setAside ? 1 : 0)
-  })
+      const batch = openBatch(project.dir)
+      expect(batch.statusCounts()).toMatchObject({ cached: RUNS, corrupt: 0 })
+      expect(await batch.execute()).toMatchObject({ computed: 0, cached: RUNS })
+      closeBatch(batch)
+      expect(indexSnapshot(project.res)).toEqual(project.meta)
+      expect(brokenIndexes(project.res)).toHaveLength(setAside ? 1 : 0)
+    }
+  )
 
   it('whose -wal was deleted after a crash: the lost commits are taken again from the files', async () => {
     const dir = makeTempFolder('bd-corrupt-wal-')
@@ -239,7 +297,9 @@ describe('a damaged run index', () => {
     const meta = indexSnapshot(res)
     closeBatch(batch)
     const crashedRes = path.join(crashed, '_res')
-    expect(existsSync(path.join(crashedRes, '.batchdesk', 'index.sqlite-wal')), 'the image has a WAL').toBe(true)
+    expect(existsSync(path.join(crashedRes, '.batchdesk', 'index.sqlite-wal')), 'the image has a WAL').toBe(
+      true
+    )
     rmSync(path.join(crashedRes, '.batchdesk', 'index.sqlite-wal'))
 
     const reopened = openBatch(crashed)

@@ -72,7 +72,13 @@ function newLane(): Lane {
   return { dir: makeWorkProject(), round: 0, known: new Map(), doneBefore: 0, missingBefore: 120 }
 }
 
-function parseReport(run: ChildRun): { computed: number; cached: number; failed: number; pending: number; failures: { kind: string; message: string }[] } {
+function parseReport(run: ChildRun): {
+  computed: number
+  cached: number
+  failed: number
+  pending: number
+  failures: { kind: string; message: string }[]
+} {
   const line = run.lines.find((l) => l.startsWith('REPORT '))
   if (!line) throw new Error(`the engine finished without a report; stderr:\n${run.stderr()}`)
   return JSON.parse(line.slice(7))
@@ -110,7 +116,12 @@ async function checkLane(lane: Lane, acked: string[], stats: Stats, context: str
       const { i, round } = run.parameters as { i: number; round: number }
       if (run.status === 'failed') {
         // Only a killed worker may fail a run, and it says so.
-        expect(run.error, `${context}: failure of ${run.id}`).toMatchObject({ kind: 'crashed', message: expect.stringMatching(/^the worker process died while computing this run \(signal SIGKILL\)/) })
+        expect(run.error, `${context}: failure of ${run.id}`).toMatchObject({
+          kind: 'crashed',
+          message: expect.stringMatching(
+            /^the worker process died while computing this run \(signal SIGKILL\)/
+          )
+        })
         continue
       }
       if (!run.done) continue
@@ -119,9 +130,12 @@ async function checkLane(lane: Lane, acked: string[], stats: Stats, context: str
       stats.runsChecked++
     }
     const doneSet = new Set(done)
-    for (const [id, label] of lane.known) expect(doneSet.has(id), `${context}: run ${label} was done before and must still be`).toBe(true)
-    for (const id of acked) expect(doneSet.has(id), `${context}: run ${id} was shown as done by the killed engine`).toBe(true)
-    for (const run of batch.runs) if (doneSet.has(run.id)) lane.known.set(run.id, `${run.parameters.i}:${run.parameters.round}`)
+    for (const [id, label] of lane.known)
+      expect(doneSet.has(id), `${context}: run ${label} was done before and must still be`).toBe(true)
+    for (const id of acked)
+      expect(doneSet.has(id), `${context}: run ${id} was shown as done by the killed engine`).toBe(true)
+    for (const run of batch.runs)
+      if (doneSet.has(run.id)) lane.known.set(run.id, `${run.parameters.i}:${run.parameters.round}`)
     lane.doneBefore = done.length
     lane.missingBefore = batch.runs.length - done.length
   } finally {
@@ -144,7 +158,12 @@ async function checkLane(lane: Lane, acked: string[], stats: Stats, context: str
  * Kills the engine at a random moment after one of three anchors: its start (start-up, lock, reconcile), the
  * store being open (worker start-up, first groups), or its first stored result (the middle of the batch).
  */
-async function killWhenReady(run: ChildRun, rng: ReturnType<typeof randomGenerator>, resDir: string, kind: Kind): Promise<'killed-early' | 'killed' | 'finished'> {
+async function killWhenReady(
+  run: ChildRun,
+  rng: ReturnType<typeof randomGenerator>,
+  resDir: string,
+  kind: Kind
+): Promise<'killed-early' | 'killed' | 'finished'> {
   let finished = false
   void run.exited.then(() => (finished = true))
   const anchor = rng.int(0, 2)
@@ -152,7 +171,8 @@ async function killWhenReady(run: ChildRun, rng: ReturnType<typeof randomGenerat
   const bytes = storedBytes(resDir)
   const acked = () => run.lines.some((l) => l.startsWith('ACK'))
   if (anchor === 1) {
-    const storeOpen = kind === 'engine-kill' ? () => run.lines.includes('OPEN') : () => lockHeldBy(lockFile, run.child.pid!)
+    const storeOpen =
+      kind === 'engine-kill' ? () => run.lines.includes('OPEN') : () => lockHeldBy(lockFile, run.child.pid!)
     await waitFor(() => finished || storeOpen(), 'the engine to open the store')
   } else if (anchor === 2) {
     const firstResult = kind === 'engine-kill' ? acked : () => storedBytes(resDir) > bytes
@@ -175,7 +195,13 @@ function lockHeldBy(lockFile: string, pid: number): boolean {
   }
 }
 
-async function iteration(lane: Lane, k: number, rng: ReturnType<typeof randomGenerator>, engineScript: string, stats: Stats): Promise<void> {
+async function iteration(
+  lane: Lane,
+  k: number,
+  rng: ReturnType<typeof randomGenerator>,
+  engineScript: string,
+  stats: Stats
+): Promise<void> {
   const roll = rng.next()
   const kind: Kind = roll < 0.4 ? 'cli-kill' : roll < 0.8 ? 'engine-kill' : 'worker-kill'
   stats.kinds[kind]++
@@ -218,7 +244,9 @@ async function iteration(lane: Lane, k: number, rng: ReturnType<typeof randomGen
     if (kind === 'cli-kill') {
       expect(code, `${context}: exit code; stderr ${run.stderr()}`).toBe(0)
       const summary = run.lines.find((l) => l.startsWith('work: '))
-      expect(summary, context).toMatch(new RegExp(`^work: ${missingBefore} computed, ${doneBefore} already stored in `))
+      expect(summary, context).toMatch(
+        new RegExp(`^work: ${missingBefore} computed, ${doneBefore} already stored in `)
+      )
     } else {
       const report = parseReport(run)
       expect(report.computed + report.failed, `${context}: computed + failed`).toBe(missingBefore)

@@ -56,7 +56,11 @@ interface Outcome {
   shownDone: number[]
 }
 
-async function faultySession(dir: string, mode: FaultMode, at: number): Promise<Outcome & { injected: number }> {
+async function faultySession(
+  dir: string,
+  mode: FaultMode,
+  at: number
+): Promise<Outcome & { injected: number }> {
   const faulty = faultyFileSystem(mode, at)
   const restore = installFileSystem(faulty.fileSystem)
   const batch = new Batch('disk', { path: dir })
@@ -74,7 +78,9 @@ async function faultySession(dir: string, mode: FaultMode, at: number): Promise<
   const shownDone: number[] = []
   if (batch.runs.length === TOTAL) {
     for (const run of batch.runs) {
-      expect(run.status, `run ${run.parameters.i} after ${mode} at call ${at}: ${String(error)}`).not.toBe('failed')
+      expect(run.status, `run ${run.parameters.i} after ${mode} at call ${at}: ${String(error)}`).not.toBe(
+        'failed'
+      )
       expect(run.status).not.toBe('corrupt')
       if (run.done) shownDone.push(run.parameters.i as number)
     }
@@ -91,7 +97,10 @@ async function faultySession(dir: string, mode: FaultMode, at: number): Promise<
   // wait and then take it over as stale); only a disk that fails for good may leave one behind.
   const lockFile = path.join(dir, '_res', '.batchdesk', 'lock')
   if (!mode.endsWith('forever') && existsSync(lockFile)) {
-    expect(() => JSON.parse(readFileSync(lockFile, 'utf8')), `${mode} at call ${at}: the lock file left behind`).not.toThrow()
+    expect(
+      () => JSON.parse(readFileSync(lockFile, 'utf8')),
+      `${mode} at call ${at}: the lock file left behind`
+    ).not.toThrow()
   }
   return { error, shownDone, injected: faulty.injected }
 }
@@ -104,7 +113,9 @@ function checkError(mode: FaultMode, outcome: Outcome, context: string): void {
   }
   if (error === undefined) return // the fault hit a call whose failure does not matter (closing a read, say)
   if (mode === 'eio-once' || mode === 'eio-forever') {
-    expect((error as Error).message, `${context}: the error names the I/O failure`).toMatch(/\bEIO\b|i\/o error/i)
+    expect((error as Error).message, `${context}: the error names the I/O failure`).toMatch(
+      /\bEIO\b|i\/o error/i
+    )
     return
   }
   expect(error, `${context}: ${(error as Error).stack}`).toBeInstanceOf(DiskFullError)
@@ -127,7 +138,8 @@ async function checkResume(dir: string, outcome: Outcome, context: string): Prom
     const done = batch.runs.filter((run) => run.done).length
     const report = await batch.execute()
     expect(report, context).toMatchObject({ computed: TOTAL - done, cached: done, failed: 0 })
-    for (const run of batch.runs) expect(run.result, `${context}: run ${run.parameters.i}`).toEqual(expected(run.parameters.i as number))
+    for (const run of batch.runs)
+      expect(run.result, `${context}: run ${run.parameters.i}`).toEqual(expected(run.parameters.i as number))
     const store = acquireStore(path.join(dir, '_res'))
     try {
       expect(await store.verify(), context).toMatchObject({ corrupt: [], unreadable: [], missing: [] })
@@ -172,7 +184,9 @@ describe('a full or failing disk, injected at every file operation', () => {
         scenarios++
       }
     }
-    console.log(`disk full: ${scenarios} scenarios (${faultModes.length} fault kinds × ${calls} file operations), ${errors} stopped the batch with a clear error; all resumed exactly`)
+    console.log(
+      `disk full: ${scenarios} scenarios (${faultModes.length} fault kinds × ${calls} file operations), ${errors} stopped the batch with a clear error; all resumed exactly`
+    )
   }, 600_000)
 })
 
@@ -181,53 +195,71 @@ describe('a full or failing disk, injected at every file operation', () => {
 function mountTinyDisk(): { dir: string; reason?: string } {
   const dir = makeTempFolder('bd-tmpfs-')
   const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { encoding: 'utf8' })
-  if (mounted.status !== 0) return { dir, reason: (mounted.stderr || mounted.error?.message || `exit ${mounted.status}`).trim() }
+  if (mounted.status !== 0)
+    return { dir, reason: (mounted.stderr || mounted.error?.message || `exit ${mounted.status}`).trim() }
   return { dir }
 }
 
 const tiny = mountTinyDisk()
-if (tiny.reason) console.warn(`SKIPPED the real-tmpfs disk-full test: mounting a 2 MB tmpfs is not permitted here (${tiny.reason}); it needs root or CAP_SYS_ADMIN`)
+if (tiny.reason)
+  console.warn(
+    `SKIPPED the real-tmpfs disk-full test: mounting a 2 MB tmpfs is not permitted here (${tiny.reason}); it needs root or CAP_SYS_ADMIN`
+  )
 afterAll(() => {
   if (!tiny.reason) spawnSync('umount', ['-l', tiny.dir])
 })
 
 describe('a batch on a real 2 MB tmpfs', () => {
-  it.skipIf(tiny.reason !== undefined)('stops with "The disk is full" when it fills, keeps what it stored, and resumes after space is freed', async () => {
-    const dir = path.join(tiny.dir, 'project')
-    mkdirSync(dir)
-    cpSync(makeWorkProject(), dir, { recursive: true })
-    // 240 runs, four of them over 1 MiB: far more than 2 MB.
-    const manifestFile = path.join(dir, 'batchdesk.json')
-    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'))
-    manifest.batches[0].designs[0].grid = { i: { $range: [0, 240, 1] }, round: [0], ms: [0] }
-    writeFileSync(manifestFile, JSON.stringify(manifest))
+  it.skipIf(tiny.reason !== undefined)(
+    'stops with "The disk is full" when it fills, keeps what it stored, and resumes after space is freed',
+    async () => {
+      const dir = path.join(tiny.dir, 'project')
+      mkdirSync(dir)
+      cpSync(makeWorkProject(), dir, { recursive: true })
+      // 240 runs, four of them over 1 MiB: far more than 2 MB.
+      const manifestFile = path.join(dir, 'batchdesk.json')
+      const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'))
+      manifest.batches[0].designs[0].grid = { i: { $range: [0, 240, 1] }, round: [0], ms: [0] }
+      writeFileSync(manifestFile, JSON.stringify(manifest))
 
-    const full = await runCli(['run', dir, '--processes', '1'])
-    expect(full.code, full.stdout + full.stderr).toBe(1)
-    expect(full.stderr).toMatch(/^Error: The disk is full: .+ failed \((ENOSPC|SQLITE_FULL)\); free space and resume$/m)
+      const full = await runCli(['run', dir, '--processes', '1'])
+      expect(full.code, full.stdout + full.stderr).toBe(1)
+      expect(full.stderr).toMatch(
+        /^Error: The disk is full: .+ failed \((ENOSPC|SQLITE_FULL)\); free space and resume$/m
+      )
 
-    const status = await runCli(['status', dir])
-    expect(status.code, status.stderr).toBe(0)
-    const [, runs, done, pending, failed, stale, corrupt] = /^work\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status.stdout)!.map(Number)
-    expect({ runs, failed, stale, corrupt }).toEqual({ runs: 240, failed: 0, stale: 0, corrupt: 0 })
-    expect(done).toBeGreaterThan(0)
-    expect(done + pending).toBe(240)
+      const status = await runCli(['status', dir])
+      expect(status.code, status.stderr).toBe(0)
+      const [, runs, done, pending, failed, stale, corrupt] =
+        /^work\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status.stdout)!.map(Number)
+      expect({ runs, failed, stale, corrupt }).toEqual({ runs: 240, failed: 0, stale: 0, corrupt: 0 })
+      expect(done).toBeGreaterThan(0)
+      expect(done + pending).toBe(240)
 
-    // Free space, and resume: only the missing runs are computed.
-    expect(spawnSync('mount', ['-o', 'remount,size=64m', tiny.dir]).status).toBe(0)
-    const resumed = await runCli(['run', dir, '--processes', '1'])
-    expect(resumed.code, resumed.stderr).toBe(0)
-    expect(resumed.stdout).toMatch(new RegExp(`^work: ${pending} computed, ${done} already stored in `, 'm'))
-    const verify = acquireStore(path.join(dir, '_res'))
-    try {
-      expect(await verify.verify()).toMatchObject({ validRecords: 240, corrupt: [], unreadable: [], missing: [] })
-      for (const meta of verify.listMeta('work')) {
-        const { i, round } = meta.parameters as { i: number; round: number }
-        expect(verify.read('work', meta.id)!.result).toEqual(expectedWork(i, round))
+      // Free space, and resume: only the missing runs are computed.
+      expect(spawnSync('mount', ['-o', 'remount,size=64m', tiny.dir]).status).toBe(0)
+      const resumed = await runCli(['run', dir, '--processes', '1'])
+      expect(resumed.code, resumed.stderr).toBe(0)
+      expect(resumed.stdout).toMatch(
+        new RegExp(`^work: ${pending} computed, ${done} already stored in `, 'm')
+      )
+      const verify = acquireStore(path.join(dir, '_res'))
+      try {
+        expect(await verify.verify()).toMatchObject({
+          validRecords: 240,
+          corrupt: [],
+          unreadable: [],
+          missing: []
+        })
+        for (const meta of verify.listMeta('work')) {
+          const { i, round } = meta.parameters as { i: number; round: number }
+          expect(verify.read('work', meta.id)!.result).toEqual(expectedWork(i, round))
+        }
+      } finally {
+        verify.release()
       }
-    } finally {
-      verify.release()
-    }
-    console.log(`tmpfs: the disk filled after ${done} of 240 runs; resuming computed the other ${pending}`)
-  }, 120_000)
+      console.log(`tmpfs: the disk filled after ${done} of 240 runs; resuming computed the other ${pending}`)
+    },
+    120_000
+  )
 })

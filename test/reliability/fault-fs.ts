@@ -28,7 +28,21 @@ export const faultModes: readonly FaultMode[] = [
 ]
 
 // Calls that need space on the disk (a rename or unlink may need a directory block; a close may flush).
-const NEEDS_SPACE = new Set(['open', 'openSync', 'write', 'writeSync', 'fsync', 'fsyncSync', 'ftruncate', 'ftruncateSync', 'rename', 'renameSync', 'mkdirSync', 'fsyncDirectory', 'fsyncDirectorySync'])
+const NEEDS_SPACE = new Set([
+  'open',
+  'openSync',
+  'write',
+  'writeSync',
+  'fsync',
+  'fsyncSync',
+  'ftruncate',
+  'ftruncateSync',
+  'rename',
+  'renameSync',
+  'mkdirSync',
+  'fsyncDirectory',
+  'fsyncDirectorySync'
+])
 const WRITES = new Set(['write', 'writeSync'])
 
 export interface FaultyFileSystem {
@@ -45,7 +59,11 @@ export interface FaultyFileSystem {
 
 function failure(code: 'ENOSPC' | 'EIO', call: string): NodeJS.ErrnoException {
   const text = code === 'ENOSPC' ? 'no space left on device' : 'i/o error'
-  return Object.assign(new Error(`${code}: ${text}, ${call}`), { code, errno: code === 'ENOSPC' ? -28 : -5, syscall: call })
+  return Object.assign(new Error(`${code}: ${text}, ${call}`), {
+    code,
+    errno: code === 'ENOSPC' ? -28 : -5,
+    syscall: call
+  })
 }
 
 /** A file system that injects `mode` from call number `at` (1-based); `at` = Infinity never injects. */

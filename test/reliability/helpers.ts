@@ -1,7 +1,18 @@
 /** Shared helpers of the reliability tests: temp folders, child engines, and the invariants every test checks. */
 import Database from 'better-sqlite3'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { build } from 'esbuild'
@@ -61,7 +72,10 @@ export function makeWorkProject(): string {
 export function addWorkRound(dir: string, round: number, runs = 120): void {
   const file = path.join(dir, 'batchdesk.json')
   const manifest = JSON.parse(readFileSync(file, 'utf8'))
-  manifest.batches[0].designs.push({ kind: 'factorial', grid: { i: { $range: [0, runs, 1] }, round: [round] } })
+  manifest.batches[0].designs.push({
+    kind: 'factorial',
+    grid: { i: { $range: [0, runs, 1] }, round: [round] }
+  })
   writeFileSync(file, JSON.stringify(manifest, null, 2))
 }
 
@@ -136,7 +150,10 @@ export function startNode(script: string, args: string[], env: Record<string, st
 }
 
 /** Runs the CLI to the end. */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {}
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const run = startNode(cliScript, args, env)
   const { code } = await run.exited
   return { code, stdout: run.lines.join('\n'), stderr: run.stderr() }
@@ -145,7 +162,11 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
 /** Pids of the direct children of `pid` (Linux /proc). */
 export function childPids(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
   } catch {
     return []
   }
@@ -198,7 +219,12 @@ export interface RawFolderState {
 
 /** What is on disk in a result folder, read without Batchdesk's store (as a crash left it); `records: false` skips .bdr files. */
 export function rawFolderState(resDir: string, options: { records?: boolean } = {}): RawFolderState {
-  const state: RawFolderState = { brokenRecordFiles: [], tornSegments: new Map(), damagedFrames: [], temps: [] }
+  const state: RawFolderState = {
+    brokenRecordFiles: [],
+    tornSegments: new Map(),
+    damagedFrames: [],
+    temps: []
+  }
   if (!existsSync(resDir)) return state
   const files = classifyResultFiles(readdirSync(resDir))
   for (const record of options.records === false ? [] : files.records) {
@@ -210,13 +236,18 @@ export function rawFolderState(resDir: string, options: { records?: boolean } = 
     const bytes = readFileSync(path.join(resDir, segment.name))
     const scan = scanFrames(bytes, 0)
     if (scan.end < bytes.length) state.tornSegments.set(segment.name, bytes.length - scan.end)
-    for (const region of scan.damaged) state.damagedFrames.push(`${segment.name}@${region.offset}: ${region.reason}`)
+    for (const region of scan.damaged)
+      state.damagedFrames.push(`${segment.name}@${region.offset}: ${region.reason}`)
     for (const frame of scan.frames) parseRecordBody(frame.body, segment.name, frame.offset)
   }
   state.temps.push(...files.temps)
   const stateDir = path.join(resDir, '.batchdesk')
   if (existsSync(stateDir)) {
-    state.temps.push(...readdirSync(stateDir).filter((name) => name.endsWith('.tmp')).map((name) => `.batchdesk/${name}`))
+    state.temps.push(
+      ...readdirSync(stateDir)
+        .filter((name) => name.endsWith('.tmp'))
+        .map((name) => `.batchdesk/${name}`)
+    )
   }
   return state
 }

@@ -20,8 +20,14 @@ const expectations: Record<string, { kind: string; message: RegExp }> = {
   reject: { kind: 'error', message: /^run \d+ rejects$/ },
   timer: { kind: 'error', message: /^run \d+ throws from a timer$/ },
   loop: { kind: 'timeout', message: /^took longer than the 3 s timeout$/ },
-  heap: { kind: 'out-of-memory', message: /^ran out of memory: the worker process hit its JavaScript heap limit and was stopped$/ },
-  buffers: { kind: 'out-of-memory', message: /^used \d+ MB of memory, more than the 300 MB a worker may use, and was stopped$/ },
+  heap: {
+    kind: 'out-of-memory',
+    message: /^ran out of memory: the worker process hit its JavaScript heap limit and was stopped$/
+  },
+  buffers: {
+    kind: 'out-of-memory',
+    message: /^used \d+ MB of memory, more than the 300 MB a worker may use, and was stopped$/
+  },
   exit: { kind: 'exited', message: /^run\(\) called process\.exit\(0\)$/ },
   kill: { kind: 'crashed', message: /^the worker process died while computing this run \(signal SIGKILL\)/ }
 }
@@ -59,7 +65,10 @@ describe('hostile run code', () => {
         expect(run.log!.length, context).toBeLessThanOrEqual(64 * 1024)
       } else {
         expect(run.status, `${context}: ${JSON.stringify(run.error)}`).toBe('failed')
-        expect(run.error, context).toMatchObject({ kind: expectations[mode].kind, message: expect.stringMatching(expectations[mode].message) })
+        expect(run.error, context).toMatchObject({
+          kind: expectations[mode].kind,
+          message: expect.stringMatching(expectations[mode].message)
+        })
       }
     }
     expect(report).toMatchObject({ failed: Object.keys(expectations).length, computed: modes.length * 3 + 1 })

@@ -58,7 +58,16 @@ function slowWorkProject(): string {
 function plantStaleLock(resDir: string): number {
   const pid = spawnSync(process.execPath, ['-e', '0']).pid!
   mkdirSync(path.join(resDir, '.batchdesk'), { recursive: true })
-  writeFileSync(path.join(resDir, '.batchdesk', 'lock'), JSON.stringify({ pid, host: hostname(), since: '2026-11-25T10:00:00.000Z', app: 'batchdesk', token: 'dead' }))
+  writeFileSync(
+    path.join(resDir, '.batchdesk', 'lock'),
+    JSON.stringify({
+      pid,
+      host: hostname(),
+      since: '2026-11-25T10:00:00.000Z',
+      app: 'batchdesk',
+      token: 'dead'
+    })
+  )
   return pid
 }
 
@@ -82,13 +91,17 @@ describe('two engines on one project', () => {
     // A second CLI run is refused with the same message (exit 2); status reads the project read-only.
     const second = await runCli(['run', dir])
     expect(second.code).toBe(2)
-    expect(second.stderr).toContain(`This project is in use by ${hostname()} pid ${first.child.pid} since ${since}`)
+    expect(second.stderr).toContain(
+      `This project is in use by ${hostname()} pid ${first.child.pid} since ${since}`
+    )
     const status = await runCli(['status', dir])
     expect(status.code, status.stderr).toBe(0)
     expect(status.stdout).toMatch(/^work\s+120\s+\d+/m)
     // verify reads while the other engine writes, and says so; rebuilding the index needs the lock.
     const verify = await runCli(['verify', dir])
-    expect(verify.stdout).toContain(`The project is in use by ${hostname()} pid ${first.child.pid} since ${since}`)
+    expect(verify.stdout).toContain(
+      `The project is in use by ${hostname()} pid ${first.child.pid} since ${since}`
+    )
     expect(verify.code, verify.stdout).toBe(0)
     const rebuild = await runCli(['verify', dir, '--rebuild-index'])
     expect(rebuild.code).toBe(2)
@@ -126,38 +139,56 @@ describe('two engines on one project', () => {
   it.each([
     ['a free project', false],
     ['a stale lock left by a dead engine', true]
-  ])(`never lets two engines that start at the same moment on %s both write (${rounds} rounds of 4)`, async (_what, stale) => {
-    const script = await buildChild('hold-lock')
-    let overlaps = 0
-    for (let round = 0; round < rounds; round++) {
-      const resDir = path.join(makeTempFolder(), '_res')
-      if (stale) plantStaleLock(resDir)
-      const startAt = Date.now() + 400
-      const contenders = Array.from({ length: 4 }, () => start(script, [resDir, '300', String(startAt)]))
-      await Promise.all(contenders.map((c) => c.exited))
-      const holds = contenders.flatMap((c) => {
-        expect(c.stderr(), 'no contender fails with anything but "in use"').toBe('')
-        const held = c.lines.find((l) => l.startsWith('HELD '))
-        const released = c.lines.find((l) => l.startsWith('RELEASED '))
-        return held && released ? [[Number(held.slice(5)), Number(released.slice(9))]] : []
-      })
-      expect(holds.length, `round ${round}: someone got the lock`).toBeGreaterThan(0)
-      holds.sort((a, b) => a[0] - b[0])
-      for (let i = 1; i < holds.length; i++) if (holds[i][0] < holds[i - 1][1]) overlaps++
-      for (const c of contenders.filter((c) => c.lines.some((l) => l.startsWith('INUSE '))))
-        expect(c.lines.join('\n')).toMatch(/INUSE This project is in use by .+ pid \d+ since .+; open it read-only or close the other window/)
-      expect(readdirSync(path.join(resDir, '.batchdesk')).filter((name) => name.endsWith('.tmp')), 'temp lock files').toEqual([])
-    }
-    expect(overlaps, 'rounds in which two engines held the lock at once').toBe(0)
-  }, 120_000)
+  ])(
+    `never lets two engines that start at the same moment on %s both write (${rounds} rounds of 4)`,
+    async (_what, stale) => {
+      const script = await buildChild('hold-lock')
+      let overlaps = 0
+      for (let round = 0; round < rounds; round++) {
+        const resDir = path.join(makeTempFolder(), '_res')
+        if (stale) plantStaleLock(resDir)
+        const startAt = Date.now() + 400
+        const contenders = Array.from({ length: 4 }, () => start(script, [resDir, '300', String(startAt)]))
+        await Promise.all(contenders.map((c) => c.exited))
+        const holds = contenders.flatMap((c) => {
+          expect(c.stderr(), 'no contender fails with anything but "in use"').toBe('')
+          const held = c.lines.find((l) => l.startsWith('HELD '))
+          const released = c.lines.find((l) => l.startsWith('RELEASED '))
+          return held && released ? [[Number(held.slice(5)), Number(released.slice(9))]] : []
+        })
+        expect(holds.length, `round ${round}: someone got the lock`).toBeGreaterThan(0)
+        holds.sort((a, b) => a[0] - b[0])
+        for (let i = 1; i < holds.length; i++) if (holds[i][0] < holds[i - 1][1]) overlaps++
+        for (const c of contenders.filter((c) => c.lines.some((l) => l.startsWith('INUSE '))))
+          expect(c.lines.join('\n')).toMatch(
+            /INUSE This project is in use by .+ pid \d+ since .+; open it read-only or close the other window/
+          )
+        expect(
+          readdirSync(path.join(resDir, '.batchdesk')).filter((name) => name.endsWith('.tmp')),
+          'temp lock files'
+        ).toEqual([])
+      }
+      expect(overlaps, 'rounds in which two engines held the lock at once').toBe(0)
+    },
+    120_000
+  )
 
   it('gives the lock back when a project fails to open half-way', async () => {
     const dir = makeWorkProject()
     const file = path.join(dir, 'batchdesk.json')
     const manifest = JSON.parse(readFileSync(file, 'utf8'))
-    manifest.batches.push({ name: 'broken', runClass: 'work_run.ts', designs: [{ kind: 'run', parameters: { nope: 1 } }] })
+    manifest.batches.push({
+      name: 'broken',
+      runClass: 'work_run.ts',
+      designs: [{ kind: 'run', parameters: { nope: 1 } }]
+    })
     writeFileSync(file, JSON.stringify(manifest))
-    await expect(Project.open(dir)).rejects.toThrow(/batches 'broken' designs\[0\]: WorkRun has no parameter 'nope'/)
-    expect(lockHolder(path.join(dir, '_res')), 'the lock of the batch loaded before the failure').toBeUndefined()
+    await expect(Project.open(dir)).rejects.toThrow(
+      /batches 'broken' designs\[0\]: WorkRun has no parameter 'nope'/
+    )
+    expect(
+      lockHolder(path.join(dir, '_res')),
+      'the lock of the batch loaded before the failure'
+    ).toBeUndefined()
   })
 })

@@ -26,7 +26,14 @@ describe('an untrusted project', () => {
     const outside = makeTempFolder('bd-untrusted-outside-')
     const marker = path.join(outside, 'pwned')
     const dir = project(
-      { format: 1, name: 'trap', batches: [{ name: 'trap', runClass: 'trap.ts', designs: [{ kind: 'factorial', grid: { x: [1, 2, 3] } }] }], settings: {} },
+      {
+        format: 1,
+        name: 'trap',
+        batches: [
+          { name: 'trap', runClass: 'trap.ts', designs: [{ kind: 'factorial', grid: { x: [1, 2, 3] } }] }
+        ],
+        settings: {}
+      },
       {
         'trap.ts': `import { Run } from 'batchdesk'
 import { writeFileSync } from 'node:fs'
@@ -41,7 +48,11 @@ export default class Trap extends Run {
     const opened = await Project.open(dir)
     expect(opened.batch('trap').batch.runs).toHaveLength(3)
     opened.close()
-    for (const command of [['status', dir], ['query', dir, '--batch', 'trap'], ['verify', dir]]) {
+    for (const command of [
+      ['status', dir],
+      ['query', dir, '--batch', 'trap'],
+      ['verify', dir]
+    ]) {
       const result = await runCli(command)
       expect(result.code, `${command[0]}: ${result.stderr}`).toBe(0)
     }
@@ -49,11 +60,27 @@ export default class Trap extends Run {
   })
 
   it.each([
-    ['a batch name that climbs out of _res', { name: '../../escape', runClass: 'r.ts' }, /batches\[0\]\.name/],
+    [
+      'a batch name that climbs out of _res',
+      { name: '../../escape', runClass: 'r.ts' },
+      /batches\[0\]\.name/
+    ],
     ['a batch name with a path separator', { name: 'a/b', runClass: 'r.ts' }, /batches\[0\]\.name/],
-    ['a run class outside the project', { name: 'b', runClass: '../../outside.ts' }, /must be inside the project folder/],
-    ['a run class at an absolute path', { name: 'b', runClass: '/etc/outside.ts' }, /must be inside the project folder/],
-    ['a run class on another drive', { name: 'b', runClass: 'C:\\\\outside.ts' }, /must be inside the project folder/]
+    [
+      'a run class outside the project',
+      { name: 'b', runClass: '../../outside.ts' },
+      /must be inside the project folder/
+    ],
+    [
+      'a run class at an absolute path',
+      { name: 'b', runClass: '/etc/outside.ts' },
+      /must be inside the project folder/
+    ],
+    [
+      'a run class on another drive',
+      { name: 'b', runClass: 'C:\\\\outside.ts' },
+      /must be inside the project folder/
+    ]
   ])('is refused with %s', async (_what, batch, message) => {
     const dir = project({ format: 1, name: 'bad', batches: [{ ...batch, designs: [] }], settings: {} })
     await expect(Project.open(dir)).rejects.toThrow(message)
@@ -67,28 +94,48 @@ export default class Trap extends Run {
       {
         format: 1,
         name: 'huge',
-        batches: ['a', 'b'].map((name) => ({ name, runClass: 'r.ts', designs: [{ kind: 'factorial', grid }] })),
+        batches: ['a', 'b'].map((name) => ({
+          name,
+          runClass: 'r.ts',
+          designs: [{ kind: 'factorial', grid }]
+        })),
         settings: {}
       },
-      { 'r.ts': "import { Run } from 'batchdesk'\nexport default class R extends Run { run({ x = 0, y = 0 }) { return { s: x + y } } }\n" }
+      {
+        'r.ts':
+          "import { Run } from 'batchdesk'\nexport default class R extends Run { run({ x = 0, y = 0 }) { return { s: x + y } } }\n"
+      }
     )
     // In a child with a small heap: without the limit it would run out of memory rather than answer.
     const status = await runCli(['status', dir], { NODE_OPTIONS: '--max-old-space-size=512' })
-    expect(status.stderr).toMatch(/^Error: .*batchdesk\.json: the designs add up to 80,000,000 runs; a project holds at most 50,000,000$/m)
+    expect(status.stderr).toMatch(
+      /^Error: .*batchdesk\.json: the designs add up to 80,000,000 runs; a project holds at most 50,000,000$/m
+    )
     expect(status.code).toBe(2)
   }, 60_000)
 
   it('refuses a design added through the API that would take the project past the limit, before building it', async () => {
     const dir = project(
-      { format: 1, name: 'grow', batches: [{ name: 'g', runClass: 'r.ts', designs: [{ kind: 'factorial', grid: { x: [1, 2, 3] } }] }], settings: {} },
-      { 'r.ts': "import { Run } from 'batchdesk'\nexport default class R extends Run { run({ x = 0, y = 0 }) { return { s: x + y } } }\n" }
+      {
+        format: 1,
+        name: 'grow',
+        batches: [{ name: 'g', runClass: 'r.ts', designs: [{ kind: 'factorial', grid: { x: [1, 2, 3] } }] }],
+        settings: {}
+      },
+      {
+        'r.ts':
+          "import { Run } from 'batchdesk'\nexport default class R extends Run { run({ x = 0, y = 0 }) { return { s: x + y } } }\n"
+      }
     )
     const opened = await Project.open(dir)
     try {
       // Exactly the limit on its own, one too many with the three runs already there.
-      expect(() => opened.addDesign('g', { kind: 'factorial', grid: { x: { $range: [0, 10000, 1] }, y: { $range: [0, 5000, 1] } } })).toThrow(
-        'this design would make the project hold 50,000,003 runs; a project holds at most 50,000,000'
-      )
+      expect(() =>
+        opened.addDesign('g', {
+          kind: 'factorial',
+          grid: { x: { $range: [0, 10000, 1] }, y: { $range: [0, 5000, 1] } }
+        })
+      ).toThrow('this design would make the project hold 50,000,003 runs; a project holds at most 50,000,000')
       expect(opened.batch('g').batch.runs).toHaveLength(3)
     } finally {
       opened.close()

@@ -205,7 +205,13 @@ class PoolExecution {
   #settle: { resolve(): void; reject(error: unknown): void } | undefined
   #onAbort = () => this.#stop()
 
-  constructor(tasks: RunTask[], options: ExecuteTasksOptions, processes: number, maxRssMb: number, roster: WorkerRoster) {
+  constructor(
+    tasks: RunTask[],
+    options: ExecuteTasksOptions,
+    processes: number,
+    maxRssMb: number,
+    roster: WorkerRoster
+  ) {
     this.#tasks = tasks
     this.#options = options
     this.#processes = processes

@@ -73,14 +73,25 @@ interface Damage {
  * project for writing (which also cuts off unfinished saves and removes temporary files) and rebuilds the index.
  * @throws NotAProjectError, ManifestError; ProjectInUseError when rebuilding while another process writes.
  */
-export async function verifyProject(dir: string, options: VerifyProjectOptions = {}): Promise<ProjectVerifyReport> {
+export async function verifyProject(
+  dir: string,
+  options: VerifyProjectOptions = {}
+): Promise<ProjectVerifyReport> {
   const projectDir = path.resolve(dir)
   const manifestPath = path.join(projectDir, MANIFEST_FILE)
   if (!existsSync(manifestPath)) throw new NotAProjectError(projectDir)
   const manifest = parseManifest(readFileSync(manifestPath, 'utf8'), manifestPath)
   const batches = new Set(manifest.batches.map((batch) => batch.name))
   const resDir = path.join(projectDir, '_res')
-  const report: ProjectVerifyReport = { dir: projectDir, files: 0, results: 0, problems: [], notes: [], indexRebuiltWith: undefined, clean: true }
+  const report: ProjectVerifyReport = {
+    dir: projectDir,
+    files: 0,
+    results: 0,
+    problems: [],
+    notes: [],
+    indexRebuiltWith: undefined,
+    clean: true
+  }
   if (!existsSync(resDir)) return report
   const relative = (name: string) => path.join('_res', name)
 
@@ -95,7 +106,10 @@ export async function verifyProject(dir: string, options: VerifyProjectOptions =
   }
 
   const writer = liveWriter(resDir)
-  if (writer) report.notes.push(`The project is in use by ${writer}: a result being saved right now may show as an unfinished save.`)
+  if (writer)
+    report.notes.push(
+      `The project is in use by ${writer}: a result being saved right now may show as an unfinished save.`
+    )
 
   const files = classifyResultFiles(readdirSync(resDir))
   const intact = new Set<string>()
@@ -107,8 +121,15 @@ export async function verifyProject(dir: string, options: VerifyProjectOptions =
       intact.add(`${record.batch}:${record.id}`)
       report.results++
     } catch (error) {
-      const reason = error instanceof StoreFormatError ? error.message.slice(`${name} at byte ${offset}: `.length) : `its result does not decode (${(error as Error).message})`
-      report.problems.push({ kind: 'unreadable', file: relative(name), message: `${relative(name)} at byte ${offset}: ${reason}. The run shows as corrupt and is computed again by the next run.` })
+      const reason =
+        error instanceof StoreFormatError
+          ? error.message.slice(`${name} at byte ${offset}: `.length)
+          : `its result does not decode (${(error as Error).message})`
+      report.problems.push({
+        kind: 'unreadable',
+        file: relative(name),
+        message: `${relative(name)} at byte ${offset}: ${reason}. The run shows as corrupt and is computed again by the next run.`
+      })
     }
   }
 
@@ -116,12 +137,23 @@ export async function verifyProject(dir: string, options: VerifyProjectOptions =
     const bytes = readFileSync(path.join(resDir, segment.name))
     report.files++
     if (bytes.length === 0) {
-      report.problems.push({ kind: 'unfinished-save', file: relative(segment.name), message: `${relative(segment.name)} is empty: a session that stopped before saving anything. It is removed the next time the project is opened.` })
+      report.problems.push({
+        kind: 'unfinished-save',
+        file: relative(segment.name),
+        message: `${relative(segment.name)} is empty: a session that stopped before saving anything. It is removed the next time the project is opened.`
+      })
       continue
     }
     const scan = scanFrames(bytes, 0)
     for (const frame of scan.frames) readRecord(frame.body, segment.name, frame.offset)
-    for (const region of scan.damaged) damages.push({ file: segment.name, offset: region.offset, length: region.length, reason: region.reason, ...identifyDamaged(region.bytes) })
+    for (const region of scan.damaged)
+      damages.push({
+        file: segment.name,
+        offset: region.offset,
+        length: region.length,
+        reason: region.reason,
+        ...identifyDamaged(region.bytes)
+      })
     if (scan.end < bytes.length) {
       const torn = bytes.length - scan.end
       const message = `${relative(segment.name)}: the last ${torn} bytes are a save that never finished (Batchdesk or the computer stopped while saving). They were never reported as stored and are cut off the next time the project is opened.`
@@ -133,7 +165,15 @@ export async function verifyProject(dir: string, options: VerifyProjectOptions =
     const bytes = readFileSync(path.join(resDir, record.name))
     report.files++
     const frame = readOneFrame(bytes)
-    if ('reason' in frame) damages.push({ file: record.name, offset: 0, length: bytes.length, reason: frame.reason, batch: record.batch, id: record.id })
+    if ('reason' in frame)
+      damages.push({
+        file: record.name,
+        offset: 0,
+        length: bytes.length,
+        reason: frame.reason,
+        batch: record.batch,
+        id: record.id
+      })
     else readRecord(frame.body, record.name, 0)
   }
 
@@ -141,24 +181,46 @@ export async function verifyProject(dir: string, options: VerifyProjectOptions =
   for (const damage of damages) {
     const where = `${relative(damage.file)}${damage.offset > 0 ? ` at byte ${damage.offset}` : ''}`
     if (damage.id && intact.has(`${damage.batch}:${damage.id}`)) {
-      report.notes.push(`${where}: a damaged copy of run ${damage.id} (batch "${damage.batch}"); an intact copy is stored, so nothing is lost.`)
+      report.notes.push(
+        `${where}: a damaged copy of run ${damage.id} (batch "${damage.batch}"); an intact copy is stored, so nothing is lost.`
+      )
     } else if (damage.id) {
-      report.problems.push({ kind: 'corrupt', file: relative(damage.file), message: `${where}: the result of run ${damage.id} (batch "${damage.batch}") is damaged (${damage.reason}). The run shows as corrupt and is computed again by the next run.` })
+      report.problems.push({
+        kind: 'corrupt',
+        file: relative(damage.file),
+        message: `${where}: the result of run ${damage.id} (batch "${damage.batch}") is damaged (${damage.reason}). The run shows as corrupt and is computed again by the next run.`
+      })
     } else {
-      report.problems.push({ kind: 'corrupt', file: relative(damage.file), message: `${where}: ${damage.length} bytes are damaged (${damage.reason}) and the runs they held cannot be named. Rebuild the index (--rebuild-index) so that the runs are computed again.` })
+      report.problems.push({
+        kind: 'corrupt',
+        file: relative(damage.file),
+        message: `${where}: ${damage.length} bytes are damaged (${damage.reason}) and the runs they held cannot be named. Rebuild the index (--rebuild-index) so that the runs are computed again.`
+      })
     }
   }
 
   for (const temp of files.temps) {
-    report.problems.push({ kind: 'temp-file', file: relative(temp), message: `${relative(temp)}: a temporary file left by an interrupted save. It is removed the next time the project is opened.` })
+    report.problems.push({
+      kind: 'temp-file',
+      file: relative(temp),
+      message: `${relative(temp)}: a temporary file left by an interrupted save. It is removed the next time the project is opened.`
+    })
   }
   const stateDir = path.join(resDir, '.batchdesk')
   if (existsSync(stateDir)) {
     for (const name of readdirSync(stateDir).filter((n) => /^\.lock\..+\.tmp$/.test(n))) {
-      report.problems.push({ kind: 'temp-file', file: relative(path.join('.batchdesk', name)), message: `${relative(path.join('.batchdesk', name))}: a temporary file left by an interrupted start. It is removed the next time the project is opened.` })
+      report.problems.push({
+        kind: 'temp-file',
+        file: relative(path.join('.batchdesk', name)),
+        message: `${relative(path.join('.batchdesk', name))}: a temporary file left by an interrupted start. It is removed the next time the project is opened.`
+      })
     }
-    for (const name of readdirSync(stateDir).filter((n) => /^index\.sqlite\.(broken|newer)-/.test(n) && !/-(wal|shm)$/.test(n))) {
-      report.notes.push(`${relative(path.join('.batchdesk', name))}: an earlier run index that was set aside (damaged or from a newer Batchdesk); it can be deleted.`)
+    for (const name of readdirSync(stateDir).filter(
+      (n) => /^index\.sqlite\.(broken|newer)-/.test(n) && !/-(wal|shm)$/.test(n)
+    )) {
+      report.notes.push(
+        `${relative(path.join('.batchdesk', name))}: an earlier run index that was set aside (damaged or from a newer Batchdesk); it can be deleted.`
+      )
     }
   }
 
@@ -176,7 +238,12 @@ export async function verifyProject(dir: string, options: VerifyProjectOptions =
   }
 
   const indexProblem = checkIndex(path.join(stateDir, 'index.sqlite'))
-  if (indexProblem) report.problems.push({ kind: 'index', file: relative(path.join('.batchdesk', 'index.sqlite')), message: indexProblem })
+  if (indexProblem)
+    report.problems.push({
+      kind: 'index',
+      file: relative(path.join('.batchdesk', 'index.sqlite')),
+      message: indexProblem
+    })
 
   report.clean = report.problems.length === 0
   return report
@@ -188,7 +255,11 @@ function checkIndex(file: string): string | undefined {
   let db: Database.Database | undefined
   try {
     const nativeBinding = process.env.BATCHDESK_SQLITE_BINDING
-    db = new Database(file, { readonly: true, fileMustExist: true, ...(nativeBinding ? { nativeBinding } : {}) })
+    db = new Database(file, {
+      readonly: true,
+      fileMustExist: true,
+      ...(nativeBinding ? { nativeBinding } : {})
+    })
     const result = String(db.pragma('quick_check', { simple: true }))
     if (result === 'ok') return undefined
     return `the run index (_res/.batchdesk/index.sqlite) is damaged (${result.split('\n')[0]}). It is rebuilt from the result files the next time the project is opened, or now with --rebuild-index.`

@@ -52,7 +52,12 @@ export function acquireProjectLock(
   const guard = holdGuard(directory)
   if (!guard) {
     const holder = readLiveHolder(fileSystem, file, ownLockTokens)
-    throw new ProjectInUseError(holder?.host ?? hostname(), holder?.pid ?? 0, holder?.since ?? 'just now', file)
+    throw new ProjectInUseError(
+      holder?.host ?? hostname(),
+      holder?.pid ?? 0,
+      holder?.since ?? 'just now',
+      file
+    )
   }
   let created: boolean
   try {
@@ -90,7 +95,10 @@ export function acquireProjectLock(
 function holdGuard(directory: string): Database.Database | undefined {
   // In Electron the main process hands over its own build of better-sqlite3 (as for the run index).
   const nativeBinding = process.env.BATCHDESK_SQLITE_BINDING
-  const db = new Database(path.join(directory, 'lock.sqlite'), { timeout: 0, ...(nativeBinding ? { nativeBinding } : {}) })
+  const db = new Database(path.join(directory, 'lock.sqlite'), {
+    timeout: 0,
+    ...(nativeBinding ? { nativeBinding } : {})
+  })
   try {
     db.pragma('locking_mode = EXCLUSIVE')
     db.exec('BEGIN EXCLUSIVE; COMMIT')

@@ -52,7 +52,10 @@ export function reconcile(
       const now = sizes.get(name)
       if (now === undefined) return true
       if (!name.endsWith('.bdseg')) return false
-      return now.size < state.bytes || (now.size === state.bytes && state.mtimeMs !== 0 && now.mtimeMs !== state.mtimeMs)
+      return (
+        now.size < state.bytes ||
+        (now.size === state.bytes && state.mtimeMs !== 0 && now.mtimeMs !== state.mtimeMs)
+      )
     })
     if (lostSomething) {
       index.forgetAllRuns()
@@ -125,7 +128,9 @@ function reconcileSegment(
         // An intact record that cannot be read (another format version) is no result either.
         const identity = identityOfUnreadable(frame.body)
         if (identity)
-          index.addScanned(corruptIndexedRun(identity.batch, identity.id, segment.name, frame.offset, frame.length))
+          index.addScanned(
+            corruptIndexedRun(identity.batch, identity.id, segment.name, frame.offset, frame.length)
+          )
       }
     }
     for (const region of scan.damaged) {
@@ -181,7 +186,12 @@ function reconcileRecordFile(
 function identityOfUnreadable(body: Buffer): { batch: string; id: string } | undefined {
   try {
     const record = JSON.parse(body.toString('utf8')) as { batch?: unknown; id?: unknown }
-    if (typeof record.batch === 'string' && isBatchName(record.batch) && typeof record.id === 'string' && isRunId(record.id))
+    if (
+      typeof record.batch === 'string' &&
+      isBatchName(record.batch) &&
+      typeof record.id === 'string' &&
+      isRunId(record.id)
+    )
       return { batch: record.batch, id: record.id }
   } catch {
     // not JSON: nothing legible

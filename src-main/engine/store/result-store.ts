@@ -231,7 +231,8 @@ export class ResultStore {
       parseRecordBody(frame.body, file, run.offset)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'the file is missing'
-      if (error instanceof StoreFormatError) return error.message.slice(`${file} at byte ${run.offset}: `.length)
+      if (error instanceof StoreFormatError)
+        return error.message.slice(`${file} at byte ${run.offset}: `.length)
     }
     return 'it failed its checksum earlier'
   }
@@ -280,7 +281,9 @@ export class ResultStore {
 
   /** Metadata of a batch's imported runs (from packs or legacy folders), found through an index. */
   listImported(batch: string): StoredRunMeta[] {
-    return this.#query((index) => index.importedRuns(batch)).map((run) => storedRunMetaOf(run, path.join(this.savePath, run.file)))
+    return this.#query((index) => index.importedRuns(batch)).map((run) =>
+      storedRunMetaOf(run, path.join(this.savePath, run.file))
+    )
   }
 
   /** Names of the batches with stored runs, sorted. */
@@ -462,7 +465,8 @@ export class ResultStore {
       for (const [name, state] of this.#index.fileStates()) {
         if (state.mtimeMs !== 0 || !name.endsWith('.bdseg')) continue
         const stats = this.#fileSystem.statSync(path.join(this.savePath, name))
-        if (stats?.size === state.bytes) this.#index.setFileState(name, { bytes: state.bytes, mtimeMs: stats.mtimeMs })
+        if (stats?.size === state.bytes)
+          this.#index.setFileState(name, { bytes: state.bytes, mtimeMs: stats.mtimeMs })
       }
     } catch {
       // only a hint for the next open: without it, a changed segment is found when its records are read

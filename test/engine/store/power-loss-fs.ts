@@ -212,7 +212,13 @@ export class PowerLossFileSystem implements StoreFileSystem {
     this.#opened(file, flags, fd)
     return fd
   }
-  async write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+  async write(
+    fd: number,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number
+  ): Promise<number> {
     const count = await nodeFileSystem.write(fd, buffer, offset, length, position)
     this.#wrote(fd, buffer, offset, count, position)
     return count
@@ -314,7 +320,8 @@ function contentAfterCrash(inode: Inode, variant: CrashVariant): Buffer {
       return inode.current
     case 'torn-append': {
       const { durable, current } = inode
-      const appendedOnly = current.length > durable.length && current.subarray(0, durable.length).equals(durable)
+      const appendedOnly =
+        current.length > durable.length && current.subarray(0, durable.length).equals(durable)
       if (!appendedOnly) return durable
       return current.subarray(0, durable.length + Math.floor((current.length - durable.length) / 2))
     }

@@ -43,11 +43,10 @@ function version(n: number, v: number, large = false): NewResult {
   })
 }
 
-async function recordScenario(root: string): Promise<{ fileSystem: PowerLossFileSystem; versions: Version[] }> {
-  const fileSystem = new PowerLossFileSystem(root, [
-    '.batchdesk/index.sqlite',
-    '.batchdesk/index.sqlite-wal'
-  ])
+async function recordScenario(
+  root: string
+): Promise<{ fileSystem: PowerLossFileSystem; versions: Version[] }> {
+  const fileSystem = new PowerLossFileSystem(root, ['.batchdesk/index.sqlite', '.batchdesk/index.sqlite-wal'])
   const versions: Version[] = []
   const write = async (store: ResultStore, results: NewResult[]): Promise<void> => {
     const issuedAt = fileSystem.crashPoints - 1
@@ -81,7 +80,13 @@ async function recordScenario(root: string): Promise<{ fileSystem: PowerLossFile
 /** Writes, through the recorded file system, the lock of an engine on this host that is no longer running. */
 function plantStaleLock(fileSystem: PowerLossFileSystem, file: string): void {
   const pid = spawnSync(process.execPath, ['-e', '0']).pid!
-  const text = JSON.stringify({ pid, host: hostname(), since: '2026-11-25T10:00:00.000Z', app: 'batchdesk', token: 'dead' })
+  const text = JSON.stringify({
+    pid,
+    host: hostname(),
+    since: '2026-11-25T10:00:00.000Z',
+    app: 'batchdesk',
+    token: 'dead'
+  })
   const fd = fileSystem.openSync(file, 'wx')
   fileSystem.writeSync(fd, Buffer.from(text), 0, Buffer.byteLength(text), 0)
   fileSystem.fsyncSync(fd)
@@ -95,7 +100,8 @@ function allowedValues(versions: Version[], id: string, k: number): unknown[] {
   const acked = mine.filter((v) => v.ackedAt <= k)
   const latestAcked = acked[acked.length - 1]
   const allowed: unknown[] = latestAcked ? [latestAcked.value] : [undefined]
-  for (const v of mine) if (v.issuedAt < k && (!latestAcked || v.issuedAt >= latestAcked.issuedAt)) allowed.push(v.value)
+  for (const v of mine)
+    if (v.issuedAt < k && (!latestAcked || v.issuedAt >= latestAcked.issuedAt)) allowed.push(v.value)
   return allowed
 }
 
@@ -127,11 +133,16 @@ describe('result store after a power cut at every crash point', () => {
           try {
             for (const id of ids) {
               const stored = store.read('b', id)
-              expect(allowedValues(versions, id, k), `${context}: run ${runNumber(versions, id)}`).toContainEqual(stored?.result)
+              expect(
+                allowedValues(versions, id, k),
+                `${context}: run ${runNumber(versions, id)}`
+              ).toContainEqual(stored?.result)
             }
             expect(await store.verify(), context).toMatchObject({ corrupt: [], unreadable: [], missing: [] })
             expect(
-              [...fs.readdirSync(image), ...fs.readdirSync(path.join(image, '.batchdesk'))].filter((name) => name.endsWith('.tmp')),
+              [...fs.readdirSync(image), ...fs.readdirSync(path.join(image, '.batchdesk'))].filter((name) =>
+                name.endsWith('.tmp')
+              ),
               `${context}: temp files`
             ).toEqual([])
             view = indexView(store)
@@ -151,13 +162,17 @@ describe('result store after a power cut at every crash point', () => {
         }
       }
     }
-    console.log(`power loss: ${fileSystem.crashPoints} crash points × ${variants.length} variants: ${images} crash images reopened and checked`)
+    console.log(
+      `power loss: ${fileSystem.crashPoints} crash points × ${variants.length} variants: ${images} crash images reopened and checked`
+    )
     expect(fileSystem.crashPoints).toBeGreaterThan(40)
   }, 240_000)
 })
 
 /** Parses `strace -f -y` output into calls with the line where each started and where it returned. */
-function parseStrace(text: string): { name: string; args: string; result: string; start: number; end: number }[] {
+function parseStrace(
+  text: string
+): { name: string; args: string; result: string; start: number; end: number }[] {
   const calls: { name: string; args: string; result: string; start: number; end: number }[] = []
   const unfinished = new Map<string, (typeof calls)[number]>()
   text.split('\n').forEach((line, at) => {
@@ -187,43 +202,75 @@ describe('system calls of a durable write', () => {
   const strace = spawnSync('strace', ['-V'], { encoding: 'utf8' })
   const haveStrace = strace.status === 0
   if (!haveStrace)
-    console.warn('SKIPPED the strace check of write → fsync → rename → directory fsync: strace is not installed (apt-get install -y strace)')
+    console.warn(
+      'SKIPPED the strace check of write → fsync → rename → directory fsync: strace is not installed (apt-get install -y strace)'
+    )
 
-  it.skipIf(!haveStrace)('writes, fsyncs, renames and fsyncs the folder, in that order, before reporting a result stored', async () => {
-    const script = await buildChild('durable-write')
-    const dir = fs.realpathSync(makeTempFolder())
-    const log = path.join(dir, 'strace.txt')
-    const res = path.join(dir, '_res')
-    const traced = spawnSync('strace', ['-f', '-y', '-qq', '-s', '40', '-o', log, '-e', 'trace=openat,write,pwrite64,pwritev,fsync,fdatasync,rename,renameat,renameat2', process.execPath, script, res], { encoding: 'utf8' })
-    expect(traced.status, traced.stderr).toBe(0)
-    const calls = parseStrace(fs.readFileSync(log, 'utf8'))
-    const ack = (label: string) => calls.find((c) => c.name === 'write' && c.args.startsWith('1<') && c.args.includes(label))!
-    const on = (name: string, file: RegExp) => calls.filter((c) => c.name === name && file.test(c.args.split(',')[0]))
-    const segment = /b_s000001\.bdseg>$/
-    const temp = /\.b_[0-9a-f]{40}\.bdr\.[0-9a-f]+\.tmp>$/
-    const folder = new RegExp(`${res.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}>$`)
+  it.skipIf(!haveStrace)(
+    'writes, fsyncs, renames and fsyncs the folder, in that order, before reporting a result stored',
+    async () => {
+      const script = await buildChild('durable-write')
+      const dir = fs.realpathSync(makeTempFolder())
+      const log = path.join(dir, 'strace.txt')
+      const res = path.join(dir, '_res')
+      const traced = spawnSync(
+        'strace',
+        [
+          '-f',
+          '-y',
+          '-qq',
+          '-s',
+          '40',
+          '-o',
+          log,
+          '-e',
+          'trace=openat,write,pwrite64,pwritev,fsync,fdatasync,rename,renameat,renameat2',
+          process.execPath,
+          script,
+          res
+        ],
+        { encoding: 'utf8' }
+      )
+      expect(traced.status, traced.stderr).toBe(0)
+      const calls = parseStrace(fs.readFileSync(log, 'utf8'))
+      const ack = (label: string) =>
+        calls.find((c) => c.name === 'write' && c.args.startsWith('1<') && c.args.includes(label))!
+      const on = (name: string, file: RegExp) =>
+        calls.filter((c) => c.name === name && file.test(c.args.split(',')[0]))
+      const segment = /b_s000001\.bdseg>$/
+      const temp = /\.b_[0-9a-f]{40}\.bdr\.[0-9a-f]+\.tmp>$/
+      const folder = new RegExp(`${res.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}>$`)
 
-    // A small result: appended to a new segment, fsynced, the folder fsynced (a new file), then reported.
-    const smallAck = ack('STORED small')
-    const segmentWrite = on('pwrite64', segment)[0] ?? on('pwritev', segment)[0]
-    const segmentSync = on('fsync', segment)[0]
-    const folderSyncs = on('fsync', folder)
-    expect(segmentWrite, 'segment written').toBeDefined()
-    expect(segmentWrite.end).toBeLessThan(segmentSync.start)
-    expect(segmentSync.end).toBeLessThan(smallAck.start)
-    expect(folderSyncs.find((c) => c.start > segmentSync.end && c.end < smallAck.start), 'folder fsynced between segment fsync and report').toBeDefined()
+      // A small result: appended to a new segment, fsynced, the folder fsynced (a new file), then reported.
+      const smallAck = ack('STORED small')
+      const segmentWrite = on('pwrite64', segment)[0] ?? on('pwritev', segment)[0]
+      const segmentSync = on('fsync', segment)[0]
+      const folderSyncs = on('fsync', folder)
+      expect(segmentWrite, 'segment written').toBeDefined()
+      expect(segmentWrite.end).toBeLessThan(segmentSync.start)
+      expect(segmentSync.end).toBeLessThan(smallAck.start)
+      expect(
+        folderSyncs.find((c) => c.start > segmentSync.end && c.end < smallAck.start),
+        'folder fsynced between segment fsync and report'
+      ).toBeDefined()
 
-    // A large result: temp file written and fsynced, renamed to its final name, the folder fsynced, reported.
-    const largeAck = ack('STORED large')
-    const tempWrite = on('pwrite64', temp)[0] ?? on('pwritev', temp)[0]
-    const tempSync = on('fsync', temp)[0]
-    const rename = calls.find((c) => /^rename/.test(c.name) && /\.tmp"/.test(c.args) && /b_[0-9a-f]{40}\.bdr"/.test(c.args))!
-    expect(tempWrite, 'temp file written').toBeDefined()
-    expect(tempWrite.end).toBeLessThan(tempSync.start)
-    expect(tempSync.end).toBeLessThan(rename.start)
-    const folderSync = folderSyncs.find((c) => c.start > rename.end)
-    expect(folderSync, 'folder fsynced after the rename').toBeDefined()
-    expect(folderSync!.end).toBeLessThan(largeAck.start)
-    console.log(`strace: ${calls.length} system calls traced; the order write → fsync → rename → folder fsync → reported holds`)
-  }, 60_000)
+      // A large result: temp file written and fsynced, renamed to its final name, the folder fsynced, reported.
+      const largeAck = ack('STORED large')
+      const tempWrite = on('pwrite64', temp)[0] ?? on('pwritev', temp)[0]
+      const tempSync = on('fsync', temp)[0]
+      const rename = calls.find(
+        (c) => /^rename/.test(c.name) && /\.tmp"/.test(c.args) && /b_[0-9a-f]{40}\.bdr"/.test(c.args)
+      )!
+      expect(tempWrite, 'temp file written').toBeDefined()
+      expect(tempWrite.end).toBeLessThan(tempSync.start)
+      expect(tempSync.end).toBeLessThan(rename.start)
+      const folderSync = folderSyncs.find((c) => c.start > rename.end)
+      expect(folderSync, 'folder fsynced after the rename').toBeDefined()
+      expect(folderSync!.end).toBeLessThan(largeAck.start)
+      console.log(
+        `strace: ${calls.length} system calls traced; the order write → fsync → rename → folder fsync → reported holds`
+      )
+    },
+    60_000
+  )
 })
