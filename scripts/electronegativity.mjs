@@ -2,7 +2,6 @@
 // src-preload. Prints every finding. Exits 1 when a HIGH or MEDIUM finding remains that is not a reviewed
 // false positive; each reviewed one names why it does not apply and is re-checked here against the code as
 // it is now (by running the real functions), so a review cannot outlive the code it was about.
-import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
