@@ -6,7 +6,17 @@ import { chunkJobData, parseChunkJob, parseResultEntry, type ChunkJobData } from
 import { chunkSize, jobsInFlight } from './chunk-plan'
 import { publishRunCode } from './code-store'
 import { summarizeJobFailure } from './job-failure'
-import { cancelChannel, chunkJobId, doneKey, jobsKey, resultsKey, workersKey, type RedisLayout } from './keys'
+import {
+  ALIVE_TTL_MS,
+  aliveKey,
+  cancelChannel,
+  chunkJobId,
+  doneKey,
+  jobsKey,
+  resultsKey,
+  workersKey,
+  type RedisLayout
+} from './keys'
 
 /** Longest a blocking read of the results waits: the loop also checks job states and the abort signal. */
 const READ_BLOCK_MS = 250
@@ -34,6 +44,8 @@ export interface ExecutionContext {
   lost: Promise<never>
   /** True once the connection came back since this was last reset: job states must be checked. */
   takeReconnected(): boolean
+  /** When the connection last came back (performance.now()); -Infinity if never, +Infinity while it is down. */
+  reconnectedAt(): number
 }
 
 /** Runs of one batch sharing one run class: they may share a chunk. */
@@ -49,6 +61,7 @@ interface TaskGroup {
 interface TrackedJob {
   id: string
   batch: string
+  group: TaskGroup
   indices: number[]
   data: ChunkJobData
   started: boolean
@@ -83,6 +96,7 @@ export class RedisExecution {
   #meanRuntimeMs: number | undefined
   #slots = 0
   #announcedSlots: number | undefined
+  #noWorkersSince: number | undefined
 
   constructor(tasks: RunTask[], options: ExecuteTasksOptions, context: ExecutionContext) {
     this.#tasks = tasks
@@ -192,7 +206,7 @@ export class RedisExecution {
       this.#options.timeoutMs
     )
     for (const index of indices) this.#sent[index] = 1
-    return { id, batch: group.batch, indices, data, started: false, resends: 0 }
+    return { id, batch: group.batch, group, indices, data, started: false, resends: 0 }
   }
 
   /**
@@ -313,6 +327,8 @@ export class RedisExecution {
     const pipeline = command.pipeline()
     for (const [key, ids] of this.#readEntries) pipeline.xdel(key, ...ids)
     for (const job of this.#settledJobs) {
+      // Sent again under the same id (it vanished with all its runs unfinished): still wanted.
+      if (this.#jobs.has(job.id)) continue
       pipeline.srem(jobsKey(layout, namespace, job.batch), job.id)
       pipeline.del(job.data.done)
     }
@@ -329,7 +345,7 @@ export class RedisExecution {
    * too (a Redis that restarted empty lost it).
    */
   async #check(reconnected: boolean): Promise<void> {
-    const { command, queue } = this.#context
+    const { command, queue, layout } = this.#context
     await this.#countWorkers()
     if (reconnected) await this.#publishCode()
     const jobs = [...this.#jobs.values()]
@@ -352,20 +368,40 @@ export class RedisExecution {
     })
     // A job finishes after its worker published its outcomes: read them before deciding a job is lost.
     if (missing.length > 0) await this.#drain()
-    const resend = missing.filter((job) => this.#jobs.has(job.id))
-    for (const job of resend) {
-      if (++job.resends > MAX_RESENDS) {
+    const lost = missing.filter((job) => this.#jobs.has(job.id))
+    if (lost.length > 0) {
+      const alive = await Promise.all(lost.map((job) => command.exists(aliveKey(layout, job.id))))
+      // A worker still computing it (Redis restarted under it) sends its outcomes all the same. Right
+      // after a reconnect, a worker may not have said so yet: its alive key comes back within the TTL.
+      const settled = performance.now() - this.#context.reconnectedAt() >= ALIVE_TTL_MS
+      const resend = lost.filter((_, i) => alive[i] === 0 && settled)
+      await this.#resend(resend)
+    }
+    for (const job of failed) await this.#readFailure(job)
+  }
+
+  /**
+   * Sends the unfinished runs of vanished jobs again, as new chunks (their finished runs are not sent;
+   * a job that vanishes too often fails its runs instead).
+   */
+  async #resend(jobs: TrackedJob[]): Promise<void> {
+    const fresh: TrackedJob[] = []
+    for (const job of jobs) {
+      const unanswered = this.#unanswered(job)
+      if (job.resends >= MAX_RESENDS) {
         this.#failJob(job, {
           kind: 'crashed',
-          message: `the chunk holding this run vanished from Redis ${MAX_RESENDS} times before it finished (Redis restarted without saving, or something removed the job)`
+          message: `the chunk holding this run vanished from Redis ${MAX_RESENDS + 1} times before it finished (Redis restarted without saving, or something removed the job)`
         })
-      } else {
-        this.#jobs.delete(job.id)
+        continue
       }
+      this.#settle(job)
+      if (unanswered.length === 0) continue
+      const again = this.#newJob(job.group, unanswered)
+      again.resends = job.resends + 1
+      fresh.push(again)
     }
-    const again = resend.filter((job) => job.resends <= MAX_RESENDS)
-    if (again.length > 0) await this.#addJobs(again)
-    for (const job of failed) await this.#readFailure(job)
+    if (fresh.length > 0) await this.#addJobs(fresh)
   }
 
   async #readFailure(job: TrackedJob): Promise<void> {
@@ -402,7 +438,14 @@ export class RedisExecution {
     let slots = 0
     for (const member of members) slots += Number(member.split('|')[2]) || 1
     this.#slots = slots
+    if (slots > 0) this.#noWorkersSince = undefined
     if (slots === this.#announcedSlots) return
+    if (slots === 0 && this.#announcedSlots !== undefined) {
+      // Workers that were there renew their heartbeat every 2 s (at once after a reconnect): only a
+      // silence longer than that means they are gone.
+      this.#noWorkersSince ??= now
+      if (now - this.#noWorkersSince < ALIVE_TTL_MS) return
+    }
     this.#announcedSlots = slots
     this.#context.onStatus?.(
       slots === 0
@@ -450,7 +493,15 @@ export class RedisExecution {
         }
         if (indices.length === 0) continue
         for (const index of indices) this.#sent[index] = 1
-        this.#jobs.set(id, { id, batch, indices, data, started: true, resends: 0 })
+        this.#jobs.set(id, {
+          id,
+          batch,
+          group: this.#groupOf[indices[0]],
+          indices,
+          data,
+          started: true,
+          resends: 0
+        })
       }
     }
   }

@@ -8,6 +8,7 @@
  * - `<prefix>:<queue>:jobs:<ns>:<batch>`     set of chunk job ids an engine sent and has not settled
  * - `<prefix>:<queue>:done:<jobId>`          set of run ids of a chunk already published (a retry skips them)
  * - `<prefix>:<queue>:workers`               sorted set of live workers, scored by heartbeat expiry
+ * - `<prefix>:<queue>:alive:<jobId>`         set (with a short expiry) while a worker computes that chunk
  * - `<prefix>:<queue>:cancel`                pub/sub channel: chunk job ids the engine gave up on
  */
 import { createHash } from 'node:crypto'
@@ -59,6 +60,17 @@ export function jobsKey(layout: RedisLayout, namespace: string, batch: string): 
 
 export function doneKey(layout: RedisLayout, jobId: string): string {
   return `${layout.prefix}:${layout.queue}:done:${jobId}`
+}
+
+/** How long a worker's heartbeat (and a chunk's alive key) lasts; workers renew it every 2 s. */
+export const ALIVE_TTL_MS = 6000
+
+/**
+ * Kept alive by the worker computing a chunk. It outlives the job itself when Redis restarts empty:
+ * the engine then waits for that worker's outcomes instead of sending the chunk again.
+ */
+export function aliveKey(layout: RedisLayout, jobId: string): string {
+  return `${layout.prefix}:${layout.queue}:alive:${jobId}`
 }
 
 export function workersKey(layout: RedisLayout): string {

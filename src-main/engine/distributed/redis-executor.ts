@@ -119,7 +119,8 @@ export class RedisExecutor implements Executor {
         jobAttempts: this.#options.jobAttempts ?? 3,
         onStatus: this.#options.onStatus,
         lost: watch.lost,
-        takeReconnected: () => watch.takeReconnected()
+        takeReconnected: () => watch.takeReconnected(),
+        reconnectedAt: () => watch.reconnectedAt
       }).run()
     } catch (error) {
       // Connections that gave up are not reused: the next execute connects afresh.
@@ -184,6 +185,8 @@ class ConnectionWatch {
   #reject!: (error: Error) => void
   #lostAt: number | undefined
   #reconnected = false
+  /** performance.now() when the connection last came back; -Infinity if never, +Infinity while down. */
+  reconnectedAt = -Infinity
   #timer: NodeJS.Timeout | undefined
   readonly #client: Redis
   readonly #target: RedisTarget
@@ -218,6 +221,7 @@ class ConnectionWatch {
   #onClose = (): void => {
     if (this.#lostAt !== undefined) return
     this.#lostAt = Date.now()
+    this.reconnectedAt = Infinity
     this.#onStatus?.(
       `Lost the connection to Redis at ${this.#target.label}; waiting up to ${formatSeconds(this.#maxOutageMs)} for it to come back (results stored so far are kept)`
     )
@@ -236,6 +240,7 @@ class ConnectionWatch {
     this.#lostAt = undefined
     clearTimeout(this.#timer)
     this.#reconnected = true
+    this.reconnectedAt = performance.now()
     this.#onStatus?.(`Reconnected to Redis at ${this.#target.label}; checking the chunks in flight`)
   }
 }

@@ -7,7 +7,7 @@ import type { RunOutcome, RunTask } from '../types'
 import { parseChunkJob, taskParams, type ChunkJobData } from './chunk-job'
 import { WorkerCodeCache } from './code-store'
 import { attemptFailedLine, attemptStartedLine } from './job-failure'
-import { cancelChannel, redisLayout, workersKey, type RedisLayout } from './keys'
+import { ALIVE_TTL_MS, aliveKey, cancelChannel, redisLayout, workersKey, type RedisLayout } from './keys'
 import { OutcomePublisher } from './outcome-publisher'
 import { openRedis, parseRedisUrl, type RedisTarget } from './redis-connection'
 
@@ -39,10 +39,10 @@ export interface RedisWorkerOptions {
 }
 
 export const DEFAULT_MAX_RESULT_BYTES = 16 * 1024 * 1024
-/** A worker announces itself this often… */
-const HEARTBEAT_MS = 5000
+/** A worker announces itself and the chunks it computes this often… */
+const HEARTBEAT_MS = 2000
 /** …and counts as gone when it has not for this long. */
-const HEARTBEAT_TTL_MS = 15_000
+const HEARTBEAT_TTL_MS = ALIVE_TTL_MS
 const SUMMARY_MS = 10_000
 
 /**
@@ -67,6 +67,11 @@ export class RedisWorker {
   readonly #member: string
   readonly #heartbeat: NodeJS.Timeout
   readonly #summary: NodeJS.Timeout
+  /** Chunks being computed now, kept alive in Redis by the heartbeat. */
+  readonly #active = new Set<string>()
+  /** Chunks already reported as vanished from Redis (BullMQ reports each several times). */
+  readonly #vanished = new Set<string>()
+  #disconnected = false
   #runsSinceSummary = 0
   #chunksSinceSummary = 0
   #closing: Promise<void> | undefined
@@ -128,18 +133,25 @@ export class RedisWorker {
       stalledInterval: options.stalledIntervalMs ?? 30_000,
       maxStalledCount: options.maxStalledCount ?? 2
     })
-    this.#worker.on('error', (error) => this.#log(`Redis error: ${error.message}`))
+    this.#worker.on('error', (error) => this.#onError(error))
     this.#worker.on('failed', (job, error) => {
       if (job) this.#log(`chunk ${job.id} failed on this worker: ${error.message}`)
     })
     this.#heartbeat = setInterval(() => void this.#beat(), HEARTBEAT_MS)
     this.#summary = setInterval(() => this.#summarize(), SUMMARY_MS)
     this.#summary.unref()
-    command.on(
-      'close',
-      () => this.#closing || this.#log(`lost the connection to Redis at ${target.label}; reconnecting`)
-    )
-    command.on('ready', () => this.#log(`connected to Redis at ${target.label} again`))
+    command.on('close', () => {
+      if (this.#closing || this.#disconnected) return
+      this.#disconnected = true
+      this.#log(`lost the connection to Redis at ${target.label}; reconnecting`)
+    })
+    command.on('ready', () => {
+      if (!this.#disconnected) return
+      this.#disconnected = false
+      this.#log(`connected to Redis at ${target.label} again`)
+      // Right away: an engine deciding whether to send this worker's chunks again looks for these keys.
+      void this.#beat()
+    })
   }
 
   async #start(): Promise<void> {
@@ -224,6 +236,8 @@ export class RedisWorker {
     if (unreadable.length > 0) await publisher.add(unreadable)
     const pool = this.#idlePools.pop()
     if (!pool) throw new Error('internal error: more chunks at once than worker processes')
+    this.#active.add(job.id!)
+    await this.#command.set(aliveKey(this.layout, job.id!), this.#member, 'PX', HEARTBEAT_TTL_MS)
     try {
       await pool.execute(tasks, {
         signal,
@@ -236,8 +250,10 @@ export class RedisWorker {
       throw error
     } finally {
       this.#idlePools.push(pool)
+      this.#active.delete(job.id!)
     }
     await publisher.flush()
+    await this.#command.del(aliveKey(this.layout, job.id!))
     this.#runsSinceSummary += publisher.published
     this.#chunksSinceSummary++
     return { computed: publisher.published }
@@ -258,12 +274,32 @@ export class RedisWorker {
   async #beat(): Promise<void> {
     const key = workersKey(this.layout)
     const now = Date.now()
-    await this.#command
+    const transaction = this.#command
       .multi()
       .zremrangebyscore(key, '-inf', now)
       .zadd(key, now + HEARTBEAT_TTL_MS, this.#member)
-      .exec()
-      .catch(() => undefined)
+    for (const id of this.#active)
+      transaction.set(aliveKey(this.layout, id), this.#member, 'PX', HEARTBEAT_TTL_MS)
+    await transaction.exec().catch(() => undefined)
+  }
+
+  #onError(error: Error): void {
+    // After Redis restarted empty, BullMQ cannot finish the chunks it lost; their outcomes went out anyway.
+    // Connection errors repeat on every reconnect attempt; 'lost the connection' said it once.
+    if (
+      this.#disconnected &&
+      /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|Connection is closed/.test(error.message)
+    )
+      return
+    const lost = /(?:Missing lock|could not renew lock|Missing key) for job (\S+?)\.?(?:\s|$)/.exec(
+      error.message
+    )
+    if (!lost) return this.#log(`Redis error: ${error.message}`)
+    if (this.#vanished.has(lost[1])) return
+    this.#vanished.add(lost[1])
+    this.#log(
+      `lost the lock of chunk ${lost[1]} while computing it (Redis restarted, or the connection was down longer than --lock-duration); its outcomes were sent all the same`
+    )
   }
 
   #summarize(): void {

@@ -159,10 +159,7 @@ export interface WorkerProcess {
 
 const workers = new Set<WorkerProcess>()
 
-/**
- * Starts `node bin/batchdesk.js worker --redis <url> --concurrency 1 …` and waits until it says it is ready.
- * Stall detection is quick (lock 1 s, checked every 0.5 s) unless `args` say otherwise.
- */
+/** Starts `node bin/batchdesk.js worker --redis <url> --concurrency 1 …args` and waits until it says it is ready. */
 export async function startWorker(url: string, args: string[] = []): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
