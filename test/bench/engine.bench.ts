@@ -144,7 +144,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   'compute-10k-1p': () => computeTrivial(10_000, 1),
   'compute-100k-2p': () => computeTrivial(100_000, 2),
   'reopen-1m': () => reopen(1_000_000),
-  'cpu-scaling': () => cpuScaling(40)
+  'cpu-scaling': () => cpuScaling(100)
 }
 
 export async function runScenario(name: string): Promise<void> {
