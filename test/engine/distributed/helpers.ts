@@ -74,7 +74,7 @@ const servers = new Set<ChildProcess>()
  * Starts `redis-server` on a random loopback port, without persistence.
  * @throws Error saying how to install redis-server when it is not on PATH.
  */
-export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
+export async function startRedis(options: { password?: string; tls?: TlsFiles } = {}): Promise<RedisServer> {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' })
   if (probe.error) {
     throw new Error(
@@ -84,7 +84,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
   const port = await freePort()
   let child: ChildProcess | undefined
   const server: RedisServer = {
-    url: options.password ? `redis://:${options.password}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
+    url: `${options.tls ? 'rediss' : 'redis'}://${options.password ? `:${options.password}@` : ''}127.0.0.1:${port}`,
     port,
     async stop() {
       const running = child
@@ -98,6 +98,17 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
     async start() {
       const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
       if (options.password) args.push('--requirepass', options.password)
+      if (options.tls) {
+        args.splice(0, 2, '--port', '0', '--tls-port', String(port))
+        args.push(
+          '--tls-cert-file',
+          options.tls.cert,
+          '--tls-key-file',
+          options.tls.key,
+          '--tls-auth-clients',
+          'no'
+        )
+      }
       const started = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
       servers.add(started)
       child = started
@@ -119,6 +130,50 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
   }
   await server.start()
   return server
+}
+
+export interface TlsFiles {
+  /** The server's certificate (self-signed for 127.0.0.1): also the CA clients must trust. */
+  cert: string
+  key: string
+}
+
+/** A self-signed certificate for 127.0.0.1, made with openssl in `dir`. */
+export function selfSignedCertificate(dir: string): TlsFiles {
+  const files = { cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem') }
+  const made = spawnSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'].concat([
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      files.key,
+      '-out',
+      files.cert
+    ]),
+    { encoding: 'utf8' }
+  )
+  if (made.status !== 0)
+    throw new Error(`openssl could not make a test certificate: ${made.error?.message ?? made.stderr}`)
+  return files
+}
+
+/** Runs `node bin/batchdesk.js …args` to the end; resolves to its exit code and output. */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {}
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliScript, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env }
+    })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.once('error', reject)
+    child.once('close', (code) => resolve({ code, output }))
+  })
 }
 
 /** Kills every redis-server these helpers started. */
@@ -160,23 +215,19 @@ export interface WorkerProcess {
 const workers = new Set<WorkerProcess>()
 
 /** Starts `node bin/batchdesk.js worker --redis <url> --concurrency 1 …args` and waits until it says it is ready. */
-export async function startWorker(url: string, args: string[] = []): Promise<WorkerProcess> {
+export async function startWorker(
+  url: string,
+  args: string[] = [],
+  env: Record<string, string> = {}
+): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
-    [
-      cliScript,
-      'worker',
-      '--redis',
-      url,
-      '--concurrency',
-      '1',
-      '--lock-duration',
-      '1000',
-      '--stalled-interval',
-      '500',
-      ...args
-    ],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] }
+    [cliScript, 'worker', '--redis', url, '--concurrency', '1', ...args],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env }
+    }
   )
   let text = ''
   child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()))

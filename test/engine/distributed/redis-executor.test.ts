@@ -4,6 +4,8 @@ import path from 'node:path'
 import { Queue } from 'bullmq'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../../src-main/cli'
+import { Batch } from '../../../src-main/engine/batch'
+import { loadRunClass } from '../../../src-main/engine/compile'
 import { projectNamespace, RedisExecutor } from '../../../src-main/engine/distributed'
 import { Project } from '../../../src-main/engine/project/project'
 import type { Executor } from '../../../src-main/engine/types'
@@ -16,6 +18,8 @@ import {
   quickstartClass,
   recordsOnDisk,
   removeTempFolders,
+  runCli,
+  selfSignedCertificate,
   startRedis,
   startWorker,
   stopAllRedis,
@@ -128,6 +132,42 @@ describe('running a batch on workers through Redis', () => {
     const onDisk = recordsOnDisk(remote)
     expect(onDisk.size).toBe(10_000)
     expect([...onDisk.values()].every((count) => count === 1)).toBe(true)
+  })
+
+  it('hands parameters to the run exactly as locally: NaN, -0, Infinity, dates, typed arrays, $bd keys', async () => {
+    const EchoRun = loadRunClass(path.join(fixtures, 'echo_run.ts'))
+    const values = [
+      NaN,
+      -0,
+      Infinity,
+      new Date(0),
+      Float64Array.of(1.5, NaN, -0),
+      { nested: [NaN, { $bd: 'user' }] },
+      'text',
+      null
+    ]
+    const records: Map<string, string>[] = []
+    for (const remote of [false, true]) {
+      const dir = makeTempFolder()
+      const batch = new Batch('echo', { path: dir })
+      try {
+        for (const value of values) batch.addRun(EchoRun, { value })
+        const report = await batch.execute(remote ? { executor: executorFor(dir) } : { processes: 1 })
+        expect(report).toMatchObject({ computed: values.length, failed: 0 })
+        expect(batch.runs[1].result).toEqual({ value: -0, type: '[object Number]', negativeZero: true })
+        expect((batch.runs[4].result as { type: string }).type).toBe('[object Float64Array]')
+      } finally {
+        batch.close()
+      }
+      records.push(
+        storedRecords(
+          dir,
+          'echo',
+          batch.runs.map((run) => run.id)
+        )
+      )
+    }
+    expect([...records[1]]).toEqual([...records[0]])
   })
 
   it('reports a run that fails in user code as failed after one computation, and computes it again only when asked', async () => {
@@ -276,6 +316,34 @@ describe('a Redis that cannot be used', () => {
     expect(recordsOnDisk(dir).size).toBe(0)
     const { report } = await compute(dir, 'example')
     expect(report).toMatchObject({ computed: 2, failed: 0 })
+  })
+
+  it('talks TLS with rediss:// (a private CA through NODE_EXTRA_CA_CERTS), and says so when TLS fails', async () => {
+    const dir = makeTempFolder()
+    const tls = selfSignedCertificate(dir)
+    const redis = await startRedis({ tls })
+    const trust = { NODE_EXTRA_CA_CERTS: tls.cert }
+    await startWorker(redis.url, [], trust)
+    const project = writeProject(path.join(dir, 'project'), {
+      batch: 'example',
+      runClassFile: quickstartClass,
+      designs: [{ kind: 'factorial', grid: { A: [1, 2, 3] } }]
+    })
+    const run = await runCli(['run', project, '--redis', redis.url], trust)
+    expect(run.output).toMatch(/example: 3 computed, 0 already stored/)
+    expect(run.code).toBe(0)
+
+    // Without trusting the certificate, the engine says what failed and what to do.
+    const other = writeProject(path.join(dir, 'other'), {
+      batch: 'example',
+      runClassFile: quickstartClass,
+      designs: [{ kind: 'run', parameters: { A: 4 } }]
+    })
+    const untrusted = new RedisExecutor({ url: redis.url })
+    await expect(compute(other, 'example', untrusted)).rejects.toThrow(
+      /^The TLS connection to Redis at rediss:\/\/127\.0\.0\.1:\d+ failed \(self[- ]signed certificate\)\. rediss:\/\/ needs a server that speaks TLS; for a private certificate authority set NODE_EXTRA_CA_CERTS/
+    )
+    await untrusted.close()
   })
 
   it('says when Redis refuses the password or needs one, and works with the right one', async () => {
