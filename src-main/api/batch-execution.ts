@@ -4,6 +4,7 @@ import type { Batch, BatchProgress as EngineProgress, ExecuteReport } from '../e
 import type { Run } from '../engine/run'
 import type { Executor } from '../engine/types'
 import { LocalPool } from '../engine/exec/pool'
+import { projectNamespace, RedisExecutor } from '../engine/distributed'
 import type { Project } from '../engine/project/project'
 
 export interface ComputePlan {
@@ -101,9 +102,18 @@ export class BatchExecution {
       elapsedSeconds: 0
     }
     const processes = options.processes ?? options.project.manifest.settings.processes
-    const pool = new LocalPool({
-      processes: Math.max(1, Math.min(processes ?? availableParallelism(), options.plan.toCompute || 1))
-    })
+    const redis = options.project.manifest.settings.redis
+    // A project that sets a Redis sends its runs to `batchdesk worker` processes there.
+    const pool: Executor = redis
+      ? new RedisExecutor({
+          url: redis,
+          namespace: projectNamespace(options.project.dir),
+          unreachableAdvice:
+            'The batch can always be finished locally: clear the Redis setting of the project (or run batchdesk run --local).'
+        })
+      : new LocalPool({
+          processes: Math.max(1, Math.min(processes ?? availableParallelism(), options.plan.toCompute || 1))
+        })
     const executor = observedExecutor(pool, options.onRunIds)
     this.finished = options.project
       .execute(options.batch, {

@@ -3,11 +3,13 @@ import { hostname } from 'node:os'
 import path from 'node:path'
 import { Queue } from 'bullmq'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BatchExecution, planCompute } from '../../../src-main/api/batch-execution'
 import { main } from '../../../src-main/cli'
 import { Batch } from '../../../src-main/engine/batch'
 import { loadRunClass } from '../../../src-main/engine/compile'
 import { projectNamespace, RedisExecutor } from '../../../src-main/engine/distributed'
 import { Project } from '../../../src-main/engine/project/project'
+import { acquireStore } from '../../../src-main/engine/store'
 import type { Executor } from '../../../src-main/engine/types'
 import {
   computations,
@@ -251,6 +253,39 @@ describe('running a batch on workers through Redis', () => {
       project.close()
     }
     expect([...recordsOnDisk(dir).values()]).toEqual(Array(30).fill(1))
+  })
+
+  it('the app sends the runs of a project that sets a Redis to the workers, and shows their hosts', async () => {
+    const dir = writeProject(makeTempFolder(), {
+      batch: 'example',
+      runClassFile: quickstartClass,
+      designs: [{ kind: 'factorial', grid: { A: [1, 2, 3, 4, 5] } }],
+      settings: { redis: redis.url }
+    })
+    const project = await Project.open(dir)
+    try {
+      const { batch } = project.batch('example')
+      const changed = new Set<string>()
+      const execution = new BatchExecution({
+        project,
+        batch: 'example',
+        plan: planCompute(batch, {}),
+        onProgress: () => undefined,
+        onRunIds: (ids) => ids.forEach((id) => changed.add(id))
+      })
+      const report = await execution.finished
+      expect(report).toMatchObject({ computed: 5, failed: 0 })
+      expect(changed.size).toBe(5)
+      expect(batch.runs.map((run) => run.status)).toEqual(Array(5).fill('done'))
+    } finally {
+      project.close()
+    }
+    const store = acquireStore(path.join(dir, '_res'), { readOnly: true })
+    try {
+      expect(store.listMeta('example').map((meta) => meta.host)).toEqual(Array(5).fill(hostname()))
+    } finally {
+      store.release()
+    }
   })
 
   it('batchdesk run --redis (or the project setting) sends the runs to the workers, --local computes here', async () => {
