@@ -9,8 +9,8 @@
 
 /** Runs per job at most. */
 export const MAX_CHUNK_RUNS = 256
-/** Aim for jobs that keep a worker process busy about this long. */
-const TARGET_CHUNK_MS = 500
+/** Aim for jobs that keep a worker process busy about this long (a job costs ~1–2 ms of overhead). */
+const TARGET_CHUNK_MS = 200
 
 export interface ChunkSizing {
   /** Worker processes currently pulling from the queue (at least 1 is assumed). */
@@ -23,7 +23,7 @@ export interface ChunkSizing {
 
 /**
  * Runs for the next job: one while the run time is unknown (a long run must not hold others hostage),
- * then enough for about half a second of work, at most 256, and smaller near the end so every worker
+ * then enough for about 0.2 s of work, at most 256, and smaller near the end so every worker
  * gets a share of the last runs.
  */
 export function chunkSize({ slots, meanRuntimeMs, remaining }: ChunkSizing): number {
@@ -31,7 +31,7 @@ export function chunkSize({ slots, meanRuntimeMs, remaining }: ChunkSizing): num
     meanRuntimeMs === undefined
       ? 1
       : Math.min(MAX_CHUNK_RUNS, Math.max(1, Math.floor(TARGET_CHUNK_MS / Math.max(meanRuntimeMs, 1e-3))))
-  const byTail = Math.ceil(remaining / (Math.max(1, slots) * 2))
+  const byTail = Math.ceil(remaining / (Math.max(1, slots) * 4))
   return Math.max(1, Math.min(bySpeed, byTail))
 }
 

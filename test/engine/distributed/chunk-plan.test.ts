@@ -9,23 +9,15 @@ describe('chunk sizes', () => {
       1
     ],
     ['packs trivial runs 256 to a job', { slots: 2, meanRuntimeMs: 0.01, remaining: 10_000 }, MAX_CHUNK_RUNS],
-    [
-      'gives 50 ms runs about half a second of work per job',
-      { slots: 2, meanRuntimeMs: 50, remaining: 10_000 },
-      10
-    ],
-    [
-      'sends runs longer than half a second one by one',
-      { slots: 2, meanRuntimeMs: 2000, remaining: 10_000 },
-      1
-    ],
+    ['gives 50 ms runs about 0.2 s of work per job', { slots: 2, meanRuntimeMs: 50, remaining: 10_000 }, 4],
+    ['sends runs longer than 0.2 s one by one', { slots: 2, meanRuntimeMs: 2000, remaining: 10_000 }, 1],
     [
       'shrinks near the end so every worker gets a share',
       { slots: 4, meanRuntimeMs: 0.01, remaining: 80 },
-      10
+      5
     ],
     ['never goes below one run', { slots: 64, meanRuntimeMs: 0.01, remaining: 1 }, 1],
-    ['assumes one worker when none is known', { slots: 0, meanRuntimeMs: 0.01, remaining: 100 }, 50]
+    ['assumes one worker when none is known', { slots: 0, meanRuntimeMs: 0.01, remaining: 100 }, 25]
   ])('%s', (_name, sizing, expected) => {
     expect(chunkSize(sizing)).toBe(expected)
   })

@@ -22,10 +22,18 @@ import { parseRecordBody } from '../../../src-main/engine/store/record'
 import { classifyResultFiles } from '../../../src-main/engine/store/result-files'
 import type { Executor, RunOutcome } from '../../../src-main/engine/types'
 
-export const repoRoot = path.resolve(__dirname, '../../..')
+/** The repository: found from here, so the helpers work from the sources and bundled (benchmarks in out/bench). */
+export const repoRoot = findRepoRoot(__dirname)
 export const cliScript = path.join(repoRoot, 'bin', 'batchdesk.js')
-export const fixtures = path.join(__dirname, 'fixtures')
+export const fixtures = path.join(repoRoot, 'test', 'engine', 'distributed', 'fixtures')
 export const quickstartClass = path.join(repoRoot, 'resources', 'examples', 'quickstart', 'example_run.ts')
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'bin', 'batchdesk.js'))) return dir
+    if (path.dirname(dir) === dir) throw new Error(`no Batchdesk checkout above ${from}`)
+  }
+}
 
 const madeFolders: string[] = []
 
