@@ -72,14 +72,16 @@ interface TrackedJob {
  * One `RedisExecutor.execute` call: sends chunks, reads outcomes, watches the chunks until every task has
  * exactly one outcome. Each pass of the loop sends what the window allows, reads results (blocking up to
  * 250 ms), hands them to `onOutcomes` (awaited: the batch stores them durably), then deletes them from
- * the stream. About once a second it checks the jobs: a failed one fails its unfinished runs, a vanished
- * unfinished one (Redis restarted empty) is sent again under the same id.
+ * the stream. About once a second it checks the jobs: a failed one fails its unfinished runs; the
+ * unfinished runs of a vanished one (Redis restarted empty) are sent again, unless a worker still
+ * computes them.
  */
 export class RedisExecution {
   readonly #tasks: RunTask[]
   readonly #options: ExecuteTasksOptions
   readonly #context: ExecutionContext
-  readonly #indexOf = new Map<string, number>()
+  /** Task index by batch, then run id (the ids are the tasks' own strings: nothing is copied). */
+  readonly #indexOf = new Map<string, Map<string, number>>()
   readonly #groupOf: TaskGroup[]
   readonly #groups: TaskGroup[] = []
   readonly #answered: Uint8Array
@@ -102,11 +104,14 @@ export class RedisExecution {
     this.#tasks = tasks
     this.#options = options
     this.#context = context
+    this.#abandoned.catch(() => undefined)
     this.#answered = new Uint8Array(tasks.length)
     this.#sent = new Uint8Array(tasks.length)
     const byKey = new Map<string, TaskGroup>()
     this.#groupOf = tasks.map((task, index) => {
-      this.#indexOf.set(runKey(task.batch, task.id), index)
+      let ids = this.#indexOf.get(task.batch)
+      if (!ids) this.#indexOf.set(task.batch, (ids = new Map()))
+      ids.set(task.id, index)
       const { codeHash, exportName, sourceFile, bundleFile } = task.runClass
       const key = `${task.batch}\u0000${codeHash}\u0000${exportName}\u0000${sourceFile ?? ''}\u0000${bundleFile}`
       let group = byKey.get(key)
@@ -123,23 +128,39 @@ export class RedisExecution {
 
   async run(): Promise<void> {
     const signal = this.#options.signal
-    this.#failUnsendable()
-    await this.#redis(this.#publishCode())
-    await this.#redis(this.#countWorkers())
-    await this.#redis(this.#recover())
-    await this.#deliver()
-    let lastCheck = performance.now()
-    while (this.#answeredCount < this.#tasks.length) {
-      if (signal?.aborted) return await this.#stop()
-      await this.#redis(this.#dispatch())
-      await this.#redis(this.#read(READ_BLOCK_MS))
+    // Cancelling while Redis is away cannot wait for it: the engine leaves its chunks to the next execute.
+    const watch = setInterval(() => {
+      if (signal?.aborted && this.#context.reconnectedAt() === Infinity)
+        this.#abandon(new AbandonedWhileDisconnected())
+    }, 200)
+    try {
+      this.#failUnsendable()
+      await this.#redis(this.#publishCode())
+      await this.#redis(this.#countWorkers())
+      await this.#redis(this.#recover())
       await this.#deliver()
-      const reconnected = this.#context.takeReconnected()
-      if (reconnected || performance.now() - lastCheck >= this.#context.checkIntervalMs) {
-        lastCheck = performance.now()
-        await this.#redis(this.#check(reconnected))
+      let lastCheck = performance.now()
+      while (this.#answeredCount < this.#tasks.length) {
+        if (signal?.aborted) return await this.#stop()
+        await this.#redis(this.#dispatch())
+        await this.#redis(this.#read(READ_BLOCK_MS))
         await this.#deliver()
+        const reconnected = this.#context.takeReconnected()
+        if (reconnected || performance.now() - lastCheck >= this.#context.checkIntervalMs) {
+          lastCheck = performance.now()
+          await this.#redis(this.#check(reconnected))
+          await this.#deliver()
+        }
       }
+    } catch (error) {
+      // Outcomes already read are stored even so (their stream entries stay: the next execute skips them).
+      const outcomes = this.#undelivered
+      this.#undelivered = []
+      if (outcomes.length > 0) await this.#options.onOutcomes(outcomes)
+      if (error instanceof AbandonedWhileDisconnected) return
+      throw error
+    } finally {
+      clearInterval(watch)
     }
   }
 
@@ -280,7 +301,7 @@ export class RedisExecution {
     let runtimeSum = 0
     let runtimeCount = 0
     for (const outcome of entry.outcomes) {
-      const index = this.#indexOf.get(runKey(batch, (outcome as { id?: string })?.id ?? ''))
+      const index = this.#indexOf.get(batch)?.get((outcome as { id?: string })?.id ?? '')
       if (index === undefined || this.#answered[index]) continue
       // An outcome of other code (the run class changed since it was sent) is not this run's result.
       if (this.#groupOf[index].ref.codeHash !== entry.codeHash) continue
@@ -486,7 +507,7 @@ export class RedisExecution {
         }
         const indices: number[] = []
         for (const task of data.tasks) {
-          const index = this.#indexOf.get(runKey(batch, task.id))
+          const index = this.#indexOf.get(batch)?.get(task.id)
           if (index === undefined || this.#answered[index] || this.#sent[index]) continue
           if (this.#groupOf[index].ref.codeHash !== data.runClass.codeHash) continue
           indices.push(index)
@@ -542,13 +563,15 @@ export class RedisExecution {
   /** Awaits a Redis operation, unless Redis has been gone too long: then fails with the reason. */
   #redis<T>(operation: Promise<T>): Promise<T> {
     operation.catch(() => undefined)
-    return Promise.race([operation, this.#context.lost])
+    return Promise.race([operation, this.#context.lost, this.#abandoned])
   }
+
+  #abandon!: (error: Error) => void
+  readonly #abandoned = new Promise<never>((_, reject) => (this.#abandon = reject))
 }
 
-function runKey(batch: string, id: string): string {
-  return `${batch}\u0000${id}`
-}
+/** Cancelled while Redis was unreachable: execute returns with the unfinished runs pending. */
+class AbandonedWhileDisconnected extends Error {}
 
 /** An outcome from a worker, as the batch expects it; anything malformed becomes a failure saying so. */
 function checkedOutcome(task: RunTask, value: unknown): RunOutcome {

@@ -71,6 +71,40 @@ describe('Redis going away mid-batch', () => {
     expect([...computations(log).values()]).toEqual(Array(600).fill(1))
   })
 
+  it('cancelling while Redis is away returns at once; the next execute finishes the batch', async () => {
+    const redis = await startRedis()
+    await startWorker(redis.url)
+    const { dir } = steadyProject(300)
+    const executor = new RedisExecutor({ url: redis.url, namespace: projectNamespace(dir) })
+    const counted = countingExecutor(executor)
+    const project = await Project.open(dir)
+    try {
+      const controller = new AbortController()
+      const running = project.execute('steady', { executor: counted.executor, signal: controller.signal })
+      await waitFor(() => counted.deliveries.size >= 50, 'the first outcomes to be stored')
+      await redis.stop()
+      controller.abort()
+      const cancelled = await running
+      expect(cancelled.cancelled).toBe(true)
+      expect(cancelled.computed).toBe(counted.deliveries.size)
+      expect(cancelled.computed + cancelled.pending).toBe(300)
+
+      await redis.start()
+      const finished = await project.execute('steady', { executor: counted.executor })
+      expect(finished).toMatchObject({
+        computed: cancelled.pending,
+        cached: cancelled.computed,
+        failed: 0,
+        pending: 0
+      })
+    } finally {
+      project.close()
+      await executor.close()
+    }
+    expect([...counted.deliveries.values()]).toEqual(Array(300).fill(1))
+    expect([...recordsOnDisk(dir).values()]).toEqual(Array(300).fill(1))
+  })
+
   it('Redis gone for longer than allowed: a clear error, stored results kept, and the batch finishes locally', async () => {
     const redis = await startRedis()
     await startWorker(redis.url)
