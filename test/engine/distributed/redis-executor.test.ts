@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import path from 'node:path'
 import { Queue } from 'bullmq'
@@ -200,6 +200,49 @@ describe('running a batch on workers through Redis', () => {
     const counts = computations(log)
     expect([...counts.values()].filter((count) => count === 2)).toHaveLength(6)
     expect([...counts.values()].filter((count) => count === 1)).toHaveLength(34)
+  })
+
+  it('stops a run past its timeout on the worker, as locally', async () => {
+    const dir = makeTempFolder()
+    writeProject(dir, {
+      batch: 'timed',
+      runClassFile: path.join(fixtures, 'counted_run.ts'),
+      designs: [{ kind: 'factorial', grid: { n: [1, 2], ms: [0, 5000] } }]
+    })
+    const project = await Project.open(dir)
+    try {
+      const report = await project.execute('timed', { executor: executorFor(dir), timeout: 0.3 })
+      expect(report).toMatchObject({ computed: 2, failed: 2 })
+      expect(report.failures.map((failure) => [failure.kind, failure.message])).toEqual([
+        ['timeout', 'took longer than the 0.3 s timeout'],
+        ['timeout', 'took longer than the 0.3 s timeout']
+      ])
+    } finally {
+      project.close()
+    }
+  })
+
+  it('needs no copy of the project on the workers: the code travels through Redis', async () => {
+    const dir = writeProject(makeTempFolder(), {
+      batch: 'example',
+      runClassFile: quickstartClass,
+      designs: [{ kind: 'factorial', grid: { A: [7, 8] } }]
+    })
+    const project = await Project.open(dir)
+    try {
+      // Compiled when the project opened; from here on only the engine's bundle and Redis have it.
+      rmSync(path.join(dir, 'example_run.ts'))
+      const report = await project.execute('example', { executor: executorFor(dir) })
+      expect(report).toMatchObject({ computed: 2, failed: 0 })
+      expect(
+        project
+          .batch('example')
+          .batch.getRunsWith({ A: 8 })
+          .map((run) => run.result)
+      ).toEqual([{ val: 24 }])
+    } finally {
+      project.close()
+    }
   })
 
   it('refuses a result larger than the workers allow, as a failure of that run', async () => {
