@@ -72,6 +72,7 @@ export class RedisWorker {
   /** Chunks already reported as vanished from Redis (BullMQ reports each several times). */
   readonly #vanished = new Set<string>()
   #disconnected = false
+  #forced = false
   #runsSinceSummary = 0
   #chunksSinceSummary = 0
   #closing: Promise<void> | undefined
@@ -168,6 +169,7 @@ export class RedisWorker {
    */
   close(options: { force?: boolean } = {}): Promise<void> {
     if (options.force) {
+      this.#forced = true
       return (async () => {
         await Promise.all(this.#pools.map((pool) => pool.close()))
         await this.#closeNow(true)
@@ -253,6 +255,12 @@ export class RedisWorker {
       this.#active.delete(job.id!)
     }
     await publisher.flush()
+    // Stopped at once: the chunk is not finished, so it must not be completed; another worker takes it.
+    if (this.#forced) {
+      const message = 'the worker was stopped before it finished the chunk'
+      await job.log(attemptFailedLine(attempt, this.host, this.pid, message)).catch(() => undefined)
+      throw new Error(message)
+    }
     await this.#command.del(aliveKey(this.layout, job.id!))
     this.#runsSinceSummary += publisher.published
     this.#chunksSinceSummary++
