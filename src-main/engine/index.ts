@@ -20,6 +20,8 @@ export { RunClassError } from './params/read-parameters'
 export { UnstorableValueError } from './store/codec'
 export { ProjectInUseError, CorruptResultError, DiskFullError } from './store'
 export type { Executor, RunClassInfo, ParameterSpec, RunOutcome, RunTask } from './types'
+export { RedisExecutor, RedisUnavailableError, projectNamespace } from './distributed'
+export type { RedisExecutorOptions } from './distributed'
 
 // User modules import 'batchdesk'; the compiler maps that specifier to this object.
 ;(globalThis as Record<string, unknown>).__batchdesk ??= runApi
