@@ -8,26 +8,13 @@ import { z } from 'zod'
 import { runId } from '../params/canonical'
 import { decodeResult } from '../store/codec'
 import { RECORD_FORMAT, scalarsOfEncodedResult } from '../store/record'
+import type { NewResult } from '../store/result-types'
 import { RunRejection } from './errors'
 import type { PackLimits, PackRun } from './format'
 import { parseUntrustedJson, UnsafeJsonError } from './safe-json'
 
-/** A record that passed every check, ready to become a NewResult. */
-export interface VerifiedRecord {
-  batch: string
-  id: string
-  runClass: string
-  codeHash: string
-  parametersJson: string
-  runtime: number
-  /** Epoch milliseconds. */
-  started: number
-  ended: number
-  host: string
-  log: string
-  logTruncated: boolean
-  resultJson: string
-  scalarsJson: string
+/** A record that passed every check, ready to become a NewResult (the origin is added by the importer). */
+export interface VerifiedRecord extends Omit<NewResult, 'origin'> {
   /** sha256 of the record body, as listed in manifest.json. */
   sha256: string
   /** sha256 of `resultJson`: what "the same content" means when the run is already stored. */
