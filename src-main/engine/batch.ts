@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { ResultRun, Run, type RunConstructor, type RunHost, type RunStatus } from './run'
 import { RunTable } from './run-table'
 import { idOfCanonical } from './params/canonical'
+import { FunctionRef } from './params/function-ref'
 import { readParametersFromClass } from './params/read-parameters'
 import { toWire } from './params/wire'
 import { normalizeAxis } from './design/factorial'
@@ -157,6 +158,7 @@ export class Batch implements RunHost {
     const classIndex = this.#registerClass(runClass)
     const entry = this.#classes[classIndex]
     const full = this.#withDefaults(entry, checkObject(parameters, 'parameters'))
+    for (const name of Object.keys(full)) full[name] = functionByName(entry.info, name, full[name])
     this.#table.reserve(1)
     const slots = Object.keys(full).map((name) => {
       const column = this.#table.column(name)
@@ -181,7 +183,7 @@ export class Batch implements RunHost {
     const axisNames = Object.keys(grid)
     this.#checkNames(entry, axisNames)
     const axes = axisNames.map((name) => {
-      const values = normalizeAxis(grid[name])
+      const values = normalizeAxis(grid[name]).map((value) => functionByName(entry.info, name, value))
       if (values.length === 0) throw new BatchInputError(`The parameter '${name}' has no values: give at least one value`)
       return values
     })
@@ -803,6 +805,15 @@ function inlineClassInfo(cls: RunConstructor): RunClassInfo {
     codeHash: createHash('sha256').update(source).digest('hex'),
     functionExports: []
   }
+}
+
+/**
+ * A string naming a function the run class module exports, given for a function-valued parameter, means
+ * that function (as in the manifest): `operator: 'min'` is the module's `min`.
+ */
+function functionByName(info: RunClassInfo, name: string, value: unknown): unknown {
+  if (typeof value !== 'string' || !info.functionExports.includes(value)) return value
+  return info.parameters.find((p) => p.name === name)?.kind === 'function' ? new FunctionRef(value) : value
 }
 
 /** Digest of everything that decides a design's ids and their order. */

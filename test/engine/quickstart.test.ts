@@ -175,3 +175,18 @@ describe('a large factorial design', () => {
     third.close()
   })
 })
+
+describe('function-valued parameters given by name', () => {
+  it('resolve to the functions the run class module exports', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bd-fn-names-'))
+    const ExampleRun = loadRunClass(exampleFile)
+    const batch = new Batch('example', { path: dir })
+    batch.addRun(ExampleRun, { A: 10, B: [3, 2, 4, 3, 8] })
+    batch.addFactorialRuns(ExampleRun, { A: [1, 2], B: [[2, 5, 8]], operator: ['min', 'max'] })
+    expect(batch.runs[1].parameters.operator).toEqual(new FunctionRef('min'))
+    const report = await batch.execute({ processes: 2 })
+    expect(report.failed).toBe(0)
+    expect(batch.runs.map((r) => (r.result as { val: number }).val)).toEqual([80, 2, 8, 4, 16])
+    batch.close()
+  })
+})
