@@ -32,15 +32,6 @@ export function isAppUrl(url: string | undefined, devServerUrl?: string): boolea
   return parsed.origin === dev.origin
 }
 
-/** Links the user clicks that may open in the system browser (documentation): https only. */
-export function isExternalLink(url: string): boolean {
-  try {
-    return new URL(url).protocol === 'https:'
-  } catch {
-    return false
-  }
-}
-
 const DEFAULT_SIZE = { width: 1400, height: 900 }
 
 /**
@@ -76,6 +67,8 @@ export function mainWindowOptions(
       webviewTag: false,
       experimentalFeatures: false,
       navigateOnDragDrop: false,
+      // Middle-click cannot open links in new windows.
+      disableBlinkFeatures: 'Auxclick',
       spellcheck: false
     }
   }

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  appEntryUrl,
-  fitsOnADisplay,
-  isAppUrl,
-  isExternalLink,
-  mainWindowOptions
-} from '../../src-main/window'
+import { appEntryUrl, fitsOnADisplay, isAppUrl, mainWindowOptions } from '../../src-main/window'
 import { contentSecurityPolicy } from '../../src-main/csp'
 
 const display = { x: 0, y: 0, width: 1920, height: 1080 }
@@ -63,12 +57,6 @@ describe('app URLs', () => {
   it('loads the built renderer from the app scheme, or the dev server in development', () => {
     expect(appEntryUrl()).toBe('batchdesk://app/index.html')
     expect(appEntryUrl('http://localhost:5173')).toBe('http://localhost:5173')
-  })
-
-  it('opens only https links outside the app', () => {
-    expect(isExternalLink('https://github.com/')).toBe(true)
-    expect(isExternalLink('http://example.com/')).toBe(false)
-    expect(isExternalLink('file:///etc/passwd')).toBe(false)
   })
 })
 
