@@ -49,7 +49,7 @@ export function acquireProjectLock(
     token: randomBytes(12).toString('hex')
   }
   const text = JSON.stringify(content) + '\n'
-  const guard = holdGuard(directory)
+  const guard = holdGuardWithRetries(directory)
   if (!guard) {
     const holder = readLiveHolder(fileSystem, file, ownLockTokens)
     throw new ProjectInUseError(
@@ -107,6 +107,17 @@ function holdGuard(directory: string): Database.Database | undefined {
     db.close()
     if ((error as { code?: string }).code === 'SQLITE_BUSY') return undefined
     throw error
+  }
+}
+
+// Engines that open the guard at the same moment can each see the other's shared lock and all back off;
+// a few short, randomised retries let one of them win, while a real holder still answers "in use" at once
+// after them (about a quarter of a second).
+function holdGuardWithRetries(directory: string): Database.Database | undefined {
+  for (let attempt = 0; ; attempt++) {
+    const guard = holdGuard(directory)
+    if (guard || attempt === 5) return guard
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.random() * 40)
   }
 }
 
