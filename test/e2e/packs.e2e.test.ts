@@ -205,7 +205,10 @@ describe('sharing results as a result pack', () => {
     await page.getByTestId('tab-code').click()
     await page.getByTestId('imported-code-notice').waitFor()
     expect(await page.getByTestId('save-class').count()).toBe(0)
+    await page.getByTestId('imported-side').waitFor()
+    expect(await page.getByTestId('try-once').count()).toBe(0)
     await shot('09b-imported-code-read-only')
+    await page.getByTestId('tab-runs').click()
   })
 
   it('imports from the start screen into an existing project chosen instead of a new one', async () => {
