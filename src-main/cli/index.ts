@@ -133,7 +133,7 @@ const inputErrors = new Set([
   'NotAProjectError',
   'RunClassError',
   'RunClassCompileError',
-  'ConditionSyntaxError',
+  'ConditionError',
   'ProjectInUseError',
   'DesignError',
   'ParameterValueError',

@@ -63,6 +63,10 @@ describe('the batchdesk command', () => {
     expect(c.err.join('\n')).toContain("There is no batch 'nope' in this project; batches: example")
 
     c = capture()
+    expect(await main(['query', project, '--batch', 'example', 'A >='], c.io)).toBe(2)
+    expect(c.err.join('\n')).toContain('A >=')
+
+    c = capture()
     expect(await main(['frobnicate'], c.io)).toBe(2)
 
     c = capture()
