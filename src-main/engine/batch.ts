@@ -301,11 +301,11 @@ export class Batch implements RunHost {
   addImportedResultRuns(): Run[] {
     const store = this.#readableStore()
     if (!store) return []
+    const imported = store.listImported(this.name)
+    // Most batches have no imported runs: only then is the set of a possibly huge design worth building.
+    if (imported.length === 0) return []
     const present = new Set(this.#table.ids)
-    return store
-      .listImported(this.name)
-      .filter((meta) => !present.has(meta.id))
-      .map((meta) => this.#addResultRow(meta.id, meta.parameters))
+    return imported.filter((meta) => !present.has(meta.id)).map((meta) => this.#addResultRow(meta.id, meta.parameters))
   }
 
   #addResultRow(id: string, parameters: Record<string, unknown>): Run {
