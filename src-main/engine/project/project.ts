@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Batch, BatchInputError, type ExecuteOptions, type ExecuteReport } from '../batch'
 import type { Run, RunStatus } from '../run'
@@ -324,10 +324,4 @@ export function expandAxis(raw: unknown, name: string): unknown[] {
     if ('$values' in spec && Array.isArray(spec.$values)) return spec.$values
   }
   return [raw]
-}
-
-/** Size and modification time of a project's run class file, to notice edits made in another editor. */
-export function runClassFileStamp(project: Project, batchName: string): { size: number; mtimeMs: number } | undefined {
-  const file = path.join(project.dir, project.batch(batchName).runClassFile)
-  return existsSync(file) ? { size: statSync(file).size, mtimeMs: statSync(file).mtimeMs } : undefined
 }
