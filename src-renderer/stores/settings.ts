@@ -54,11 +54,15 @@ export const useSettingsStore = defineStore('settings', () => {
     })
   }
 
+  /** Counts changes, so an answer overtaken by a newer change (two quick theme presses) cannot undo it. */
+  let latestUpdate = 0
+
   async function load(): Promise<void> {
     apply()
     watchSystem()
+    const updatesBefore = latestUpdate
     const value = await notices.attempt('Could not read your settings', () => getApi().settings.get())
-    if (!value) return
+    if (!value || updatesBefore !== latestUpdate) return
     theme.value = value.theme
     author.value = value.author
     processes.value = value.processes
@@ -66,12 +70,13 @@ export const useSettingsStore = defineStore('settings', () => {
   }
 
   async function update(patch: Partial<Settings>): Promise<void> {
+    const thisUpdate = ++latestUpdate
     if (patch.theme) {
       theme.value = patch.theme
       apply()
     }
     const value = await notices.attempt('Could not save your settings', () => getApi().settings.set(patch))
-    if (!value) return
+    if (!value || thisUpdate !== latestUpdate) return
     theme.value = value.theme
     author.value = value.author
     processes.value = value.processes
