@@ -259,7 +259,7 @@ class PoolExecution {
         worker.headStartedAt = undefined
         worker.headStartExact = false
         worker.cancelling = false
-        this.#maybeFinish()
+        this.#afterChange()
         return
     }
   }
@@ -493,7 +493,7 @@ class PoolExecution {
     }
     this.#abortTimer = setTimeout(() => {
       for (const worker of this.#roster.workers()) {
-        if (worker.inFlight.length === 0) continue
+        if (worker.inFlight.length === 0 && !worker.cancelling) continue
         worker.inFlight = []
         worker.kill()
         this.#roster.remove(worker)
@@ -526,8 +526,10 @@ class PoolExecution {
       return
     }
     if (this.#delivering > 0 || this.#undelivered.length > 0) return
+    // A worker told to cancel is waited for even when its runs all answered meanwhile: its late "cancelled"
+    // must not reach the next execute, which would find the worker still marked cancelling.
     const done = this.#stopping
-      ? this.#roster.workers().every((worker) => worker.inFlight.length === 0)
+      ? this.#roster.workers().every((worker) => worker.inFlight.length === 0 && !worker.cancelling)
       : this.#answeredCount === this.#tasks.length
     if (!done) return
     this.#settle = undefined

@@ -296,7 +296,7 @@ describe('running a batch on workers through Redis', () => {
       project.close()
     }
     expect([...recordsOnDisk(dir).values()]).toEqual(Array(30).fill(1))
-  }, 120_000) // a chunk a worker stopped mid-way is taken again only when its BullMQ lock expires (30 s)
+  }, 60_000)
 
   it('the app sends the runs of a project that sets a Redis to the workers, and shows their hosts', async () => {
     const dir = writeProject(makeTempFolder(), {

@@ -203,6 +203,30 @@ describe('LocalPool', () => {
     expect(resultOf(after.byId.get('run-0'))).toEqual({ i: 7 })
   })
 
+  it('stays usable when a cancel reaches a worker only after its runs are done', async () => {
+    const ref = fixtureRef('lingers.ts', temp.dir)
+    // The slow run's worker is busy for a while after it: the cancel is read, and answered, late.
+    const tasks = makeTasks(ref, [{ ms: 1 }, { ms: 400, busyAfterMs: 1500 }])
+    const controller = new AbortController()
+    const single = newPool({ processes: 1 })
+    await single.execute(tasks, {
+      signal: controller.signal,
+      onOutcomes: (outcomes) => {
+        if (outcomes.some((outcome) => outcome.id === 'run-1')) return
+        // Busy past the end of the slow run: its outcome is already on its way when the cancel goes out.
+        const until = performance.now() + 1000
+        while (performance.now() < until);
+        controller.abort()
+      }
+    })
+    // That execute ended before the worker answered the cancel; the next one must still get the worker.
+    const after = outcomeCollector()
+    const next = single.execute(makeTasks(ref, [{ ms: 1 }]), { onOutcomes: after.onOutcomes })
+    const stuck = new Promise((resolve) => setTimeout(resolve, 10_000)).then(() => 'stuck')
+    expect(await Promise.race([next.then(() => 'done'), stuck])).toBe('done')
+    expect(resultOf(after.byId.get('run-0'))).toEqual({ ms: 1 })
+  })
+
   it('resolves at once when the signal is already aborted', async () => {
     const ref = fixtureRef('trivial.ts', temp.dir)
     const collected = outcomeCollector()
