@@ -105,6 +105,19 @@ export interface ProjectSummary {
   description: string
   readOnly: boolean
   batches: BatchSummary[]
+  /** The Redis its runs are sent to (password hidden), or null: computed on this computer. */
+  computeOn: string | null
+}
+
+/** Where a project's runs are computed: `redis` null means on this computer. */
+export interface ComputeTarget {
+  redis: string | null
+}
+
+/** `batchdesk worker` processes pulling from a Redis right now. */
+export interface WorkerCensus {
+  processes: number
+  machines: number
 }
 
 export interface FolderEntry {
@@ -375,6 +388,10 @@ export function findUnsafeInput(value: unknown, depth = 0): string | undefined {
 
 const text = (max: number) => z.string().max(max, `at most ${max} characters`)
 const dirPath = z.string().min(1, 'give a folder').max(4096, 'at most 4096 characters')
+const redisUrl = text(2000).regex(
+  /^rediss?:\/\/./,
+  'a Redis URL such as redis://host:6379 (rediss:// for TLS, redis://:password@host:6379 with a password)'
+)
 const batchName = z
   .string()
   .regex(
@@ -495,7 +512,13 @@ export const contract = {
     /** Re-reads stored results of a batch (or all) and checks their hashes. */
     verify: call<{ checked: number; corrupt: number; problems: string[] }>()(
       z.strictObject({ batch: batchName.optional() }).optional()
-    )
+    ),
+    /** Where the open project's runs are computed (the Redis URL with its password, for editing). */
+    computeTarget: call<ComputeTarget>()(none),
+    /** Computes the project's runs here (null) or on workers through a Redis; written to batchdesk.json. */
+    setComputeTarget: call<ProjectSummary>()(z.strictObject({ redis: redisUrl.nullable() })),
+    /** Connects to a Redis and counts the workers pulling from it; IO with what to do when it cannot. */
+    checkRedis: call<WorkerCensus>()(z.strictObject({ redis: redisUrl }))
   },
   runClasses: {
     get: call<RunClassSource>()(z.strictObject({ batch: batchName })),

@@ -171,6 +171,11 @@ export class AppService implements ContractHost {
     this.emit('projectChanged', { reason: 'changed', project: this.summary() })
   }
 
+  /** After a project setting changed: the new summary is pushed to every window. */
+  settingsChanged(): void {
+    this.emit('projectChanged', { reason: 'changed', project: this.summary() })
+  }
+
   /**
    * After results were imported into the open project: the batches it reloaded have new run lists, so every
    * feed starts fresh, and the new summary is pushed.

@@ -26,6 +26,7 @@ const CODES_BY_ERROR_NAME: Record<string, ErrorCode> = {
   ProjectInUseError: 'IN_USE',
   DiskFullError: 'IO',
   CorruptResultError: 'IO',
+  RedisUnavailableError: 'IO',
   AbortError: 'CANCELLED'
 }
 

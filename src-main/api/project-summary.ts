@@ -6,6 +6,7 @@ import type {
   ProjectSummary,
   RunClassSummary
 } from '../../src-preload/contract'
+import { redactUrl } from '../engine/distributed'
 import type { Design } from '../engine/project/manifest'
 import { expandAxis, type Project, type ProjectBatch } from '../engine/project/project'
 import type { RunClassInfo } from '../engine/types'
@@ -19,7 +20,8 @@ export function summarizeProject(project: Project, stateOf: (batch: string) => B
     name: project.manifest.name,
     description: project.manifest.description ?? '',
     readOnly: project.readOnly,
-    batches: project.batches.map((batch) => summarizeBatch(project, batch, stateOf(batch.name)))
+    batches: project.batches.map((batch) => summarizeBatch(project, batch, stateOf(batch.name))),
+    computeOn: project.manifest.settings.redis ? redactUrl(project.manifest.settings.redis) : null
   }
 }
 

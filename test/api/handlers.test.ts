@@ -342,3 +342,53 @@ describe('result and project calls', () => {
     expect(existsSync(service.config.file)).toBe(true)
   })
 })
+
+describe('where a project computes', () => {
+  let service: AppService
+  afterEach(async () => {
+    await service.dispose()
+  })
+
+  it('sends runs through a Redis once set, saved in batchdesk.json, the password kept out of the summary', async () => {
+    service = createService()
+    const dir = await openQuickstart(service)
+    const api = localApi(service)
+    expect(valueOf(await api.projects.computeTarget())).toEqual({ redis: null })
+    expect(valueOf(await api.projects.current())).toMatchObject({ computeOn: null })
+
+    const changed = nextEvent(service, 'projectChanged')
+    const summary = valueOf(await api.projects.setComputeTarget({ redis: 'redis://:s3cret@build-box:6379' }))
+    expect(summary.computeOn).toBe('redis://:***@build-box:6379')
+    expect((await changed).project?.computeOn).toBe('redis://:***@build-box:6379')
+    expect(valueOf(await api.projects.computeTarget())).toEqual({ redis: 'redis://:s3cret@build-box:6379' })
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'batchdesk.json'), 'utf8'))
+    expect(manifest.settings.redis).toBe('redis://:s3cret@build-box:6379')
+    expect(manifest.batches.map((b: { name: string }) => b.name)).toEqual(['example'])
+
+    valueOf(await api.projects.setComputeTarget({ redis: null }))
+    expect(JSON.parse(readFileSync(path.join(dir, 'batchdesk.json'), 'utf8')).settings.redis).toBeUndefined()
+    expect(valueOf(await api.projects.current())).toMatchObject({ computeOn: null })
+  })
+
+  it('refuses an address that is not a Redis URL, and changes nothing', async () => {
+    service = createService()
+    const dir = await openQuickstart(service)
+    const before = readFileSync(path.join(dir, 'batchdesk.json'), 'utf8')
+    for (const redis of ['http://build-box:6379', 'build-box:6379', 'redis://build-box/not-a-db']) {
+      const answer = await localApi(service).projects.setComputeTarget({ redis })
+      expect(answer).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
+      expect(answer.ok ? '' : answer.error.message).toMatch(/redis:\/\//)
+    }
+    expect(readFileSync(path.join(dir, 'batchdesk.json'), 'utf8')).toBe(before)
+  })
+
+  it('says what to do when the Redis to test cannot be reached', async () => {
+    service = createService()
+    await openQuickstart(service)
+    const answer = await localApi(service).projects.checkRedis({ redis: 'redis://127.0.0.1:1' })
+    expect(answer).toMatchObject({ ok: false, error: { code: 'IO' } })
+    expect(answer.ok ? '' : answer.error.message).toMatch(
+      /^Cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(connection refused\)\. Is redis-server running\?/
+    )
+  })
+})

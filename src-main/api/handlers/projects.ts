@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import type { FolderEntry } from '../../../src-preload/contract'
+import { parseRedisUrl, probeRedis } from '../../engine/distributed'
 import { MANIFEST_FILE } from '../../engine/project/manifest'
 import { listExamples, Project } from '../../engine/project/project'
 import type { AppService } from '../app-service'
@@ -91,6 +92,19 @@ export function projectHandlers(app: AppService): DomainHandlers<'projects'> {
       if (!app.hooks.pickFolder) return { supported: false, dir: null }
       return { supported: true, dir: await app.hooks.pickFolder(input?.title) }
     },
+
+    computeTarget: () => ({ redis: app.requireProject().manifest.settings.redis ?? null }),
+
+    setComputeTarget: ({ redis }) => {
+      const project = app.requireWritableProject()
+      if (redis === null) delete project.manifest.settings.redis
+      else project.manifest.settings.redis = parseRedisUrl(redis).url
+      project.save()
+      app.settingsChanged()
+      return app.summary()
+    },
+
+    checkRedis: ({ redis }) => probeRedis(redis),
 
     verify: async (input) => {
       const store = app.resultStore()

@@ -14,9 +14,9 @@ import {
   doneKey,
   jobsKey,
   resultsKey,
-  workersKey,
   type RedisLayout
 } from './keys'
+import { countLiveWorkers } from './worker-census'
 
 /** Longest a blocking read of the results waits: the loop also checks job states and the abort signal. */
 const READ_BLOCK_MS = 250
@@ -455,9 +455,7 @@ export class RedisExecution {
   async #countWorkers(): Promise<void> {
     const { command, layout, label } = this.#context
     const now = Date.now()
-    const members = await command.zrangebyscore(workersKey(layout), now, '+inf')
-    let slots = 0
-    for (const member of members) slots += Number(member.split('|')[2]) || 1
+    const { processes: slots, machines } = await countLiveWorkers(command, layout)
     this.#slots = slots
     if (slots > 0) this.#noWorkersSince = undefined
     if (slots === this.#announcedSlots) return
@@ -471,7 +469,7 @@ export class RedisExecution {
     this.#context.onStatus?.(
       slots === 0
         ? `No Batchdesk worker is pulling from queue '${layout.queue}' at ${label} yet; runs wait in the queue until one starts (batchdesk worker --redis ${label})`
-        : `${slots} worker process${slots === 1 ? '' : 'es'} on ${new Set(members.map((m) => m.split('|')[0])).size} machine(s) pulling from queue '${layout.queue}' at ${label}`
+        : `${slots} worker process${slots === 1 ? '' : 'es'} on ${machines} machine(s) pulling from queue '${layout.queue}' at ${label}`
     )
   }
 

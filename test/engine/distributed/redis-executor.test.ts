@@ -4,6 +4,7 @@ import path from 'node:path'
 import { Queue } from 'bullmq'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BatchExecution, planCompute } from '../../../src-main/api/batch-execution'
+import { localApi } from '../../../src-main/api/local-api'
 import { main } from '../../../src-main/cli'
 import { Batch } from '../../../src-main/engine/batch'
 import { loadRunClass } from '../../../src-main/engine/compile'
@@ -11,6 +12,7 @@ import { projectNamespace, RedisExecutor } from '../../../src-main/engine/distri
 import { Project } from '../../../src-main/engine/project/project'
 import { acquireStore } from '../../../src-main/engine/store'
 import type { Executor } from '../../../src-main/engine/types'
+import { createService } from '../../api/helpers'
 import {
   computations,
   countingExecutor,
@@ -297,6 +299,16 @@ describe('running a batch on workers through Redis', () => {
     }
     expect([...recordsOnDisk(dir).values()]).toEqual(Array(30).fill(1))
   }, 60_000)
+
+  it("the app's connection test counts the workers pulling from the Redis", async () => {
+    const service = createService()
+    try {
+      const answer = await localApi(service).projects.checkRedis({ redis: redis.url })
+      expect(answer).toEqual({ ok: true, value: { processes: 2, machines: 1 } })
+    } finally {
+      await service.dispose()
+    }
+  })
 
   it('the app sends the runs of a project that sets a Redis to the workers, and shows their hosts', async () => {
     const dir = writeProject(makeTempFolder(), {
