@@ -735,6 +735,8 @@ export interface LogEvent {
   level: 'info' | 'warn' | 'error'
   message: string
   at: number
+  /** `workers`: news from the Redis a batch is sent to (workers found or missing, connection lost or back). */
+  topic?: 'workers'
 }
 
 export interface ProjectChangedEvent {

@@ -253,7 +253,16 @@ export class AppService implements ContractHost {
       rerunStale: options.rerunStale,
       processes: this.config.settings.processes ?? undefined,
       onProgress: (progress) => this.emit('batchProgress', progress),
-      onRunIds: (ids) => feed.markIds(ids)
+      onRunIds: (ids) => feed.markIds(ids),
+      onWorkerStatus: (message) =>
+        this.emit('log', {
+          batch,
+          // Waiting for workers that are not there, or for Redis to come back, needs the user's attention.
+          level: /^(No Batchdesk worker|Lost the connection)/.test(message) ? 'warn' : 'info',
+          message,
+          at: Date.now(),
+          topic: 'workers'
+        })
     })
     this.#executions.set(batch, execution)
     this.emit('log', {

@@ -70,6 +70,8 @@ export interface ExecutionOptions {
   processes?: number
   onProgress(progress: BatchProgress): void
   onRunIds(ids: string[]): void
+  /** News from the Redis workers, when the project sends its runs there. */
+  onWorkerStatus?(message: string): void
 }
 
 /**
@@ -108,6 +110,7 @@ export class BatchExecution {
       ? new RedisExecutor({
           url: redis,
           namespace: projectNamespace(options.project.dir),
+          onStatus: options.onWorkerStatus,
           unreachableAdvice:
             'The batch can always be finished locally: clear the Redis setting of the project (or run batchdesk run --local).'
         })

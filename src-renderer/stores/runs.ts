@@ -116,8 +116,10 @@ export const useRunsStore = defineStore('runs', () => {
         }
       }),
       api.on('log', (event) => {
-        if (event.level === 'error' && (event.batch === null || event.batch === batch.value))
+        if (event.batch !== null && event.batch !== batch.value) return
+        if (event.level === 'error')
           notices.push('error', event.batch ? `Batch '${event.batch}'` : 'Batchdesk', event.message)
+        else if (event.topic === 'workers') notices.push(event.level, 'Workers', event.message)
       })
     ]
   }

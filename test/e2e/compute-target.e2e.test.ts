@@ -88,6 +88,9 @@ describe('computing a project on workers through Redis', () => {
       .getByTestId('done-count')
       .filter({ hasText: /\b62\b/ })
       .waitFor({ timeout: 60_000 })
+    expect(await page.getByTestId('toast').allInnerTexts()).toContainEqual(
+      expect.stringContaining(`1 worker process on 1 machine(s) pulling from queue 'runs' at ${redis.url}`)
+    )
     await app.screenshot('compute-03-done-on-workers')
     const client = new Redis(redis.url)
     try {

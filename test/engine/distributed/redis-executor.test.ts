@@ -12,7 +12,7 @@ import { projectNamespace, RedisExecutor } from '../../../src-main/engine/distri
 import { Project } from '../../../src-main/engine/project/project'
 import { acquireStore } from '../../../src-main/engine/store'
 import type { Executor } from '../../../src-main/engine/types'
-import { createService } from '../../api/helpers'
+import { collectEvents, createService, executeAndWait, nextEvent, valueOf } from '../../api/helpers'
 import {
   computations,
   countingExecutor,
@@ -307,6 +307,48 @@ describe('running a batch on workers through Redis', () => {
       expect(answer).toEqual({ ok: true, value: { processes: 2, machines: 1 } })
     } finally {
       await service.dispose()
+    }
+  })
+
+  it('tells the app how many workers a batch found, and warns when none is there yet', async () => {
+    const service = createService()
+    const empty = await startRedis()
+    try {
+      const dir = writeProject(makeTempFolder(), {
+        batch: 'example',
+        runClassFile: quickstartClass,
+        designs: [{ kind: 'factorial', grid: { A: [1, 2, 3] } }],
+        settings: { redis: redis.url }
+      })
+      const api = localApi(service)
+      valueOf(await api.projects.open({ dir }))
+      const logs = collectEvents(service, 'log')
+      await executeAndWait(service, 'example')
+      expect(logs.filter((event) => event.topic === 'workers')).toContainEqual(
+        expect.objectContaining({
+          batch: 'example',
+          level: 'info',
+          message: `2 worker processes on 1 machine(s) pulling from queue 'runs' at ${redis.url}`
+        })
+      )
+
+      // Sent to a Redis no worker pulls from: the runs wait, and the app is told why.
+      valueOf(await api.projects.setComputeTarget({ redis: empty.url }))
+      const warned = nextEvent(service, 'log', (event) => event.topic === 'workers' && event.level === 'warn')
+      valueOf(
+        await api.batches.addDesign({
+          batch: 'example',
+          design: { kind: 'factorial', grid: { A: [4, 5] } },
+          run: true
+        })
+      )
+      expect((await warned).message).toBe(
+        `No Batchdesk worker is pulling from queue 'runs' at ${empty.url} yet; runs wait in the queue until one starts (batchdesk worker --redis ${empty.url})`
+      )
+      valueOf(await api.batches.cancel({ batch: 'example' }))
+    } finally {
+      await service.dispose()
+      await empty.stop()
     }
   })
 
