@@ -69,6 +69,8 @@ export interface DesignSummary {
   label?: string
   /** Runs this design adds (a factorial design's product of axis lengths). */
   runs: number
+  /** A factorial design's axes as saved, so the grid can load a copy (left out above 64 KB of JSON). */
+  grid?: Record<string, unknown>
 }
 
 export type BatchState = 'idle' | 'running' | 'pausing' | 'paused' | 'cancelling'
@@ -562,6 +564,15 @@ export const contract = {
     /** Adds a design (saved to the manifest); with `run: true` also starts computing. */
     addDesign: call<{ added: number; batch: BatchSummary; started: boolean }>()(
       z.strictObject({ batch: batchName, design: designSchema, run: z.boolean().optional() })
+    ),
+    /** Replaces design `index` (to extend or change it); the batch's runs follow, stored results stay. */
+    replaceDesign: call<{ added: number; batch: BatchSummary; started: boolean }>()(
+      z.strictObject({
+        batch: batchName,
+        index: z.number().int().min(0).max(1_000_000),
+        design: designSchema,
+        run: z.boolean().optional()
+      })
     ),
     /** Starts computing missing runs in the background; progress comes as events. CONFLICT when already running. */
     execute: call<{ toCompute: number }>()(

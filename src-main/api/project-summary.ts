@@ -47,7 +47,10 @@ export function summarizeBatch(
   }
 }
 
-/** A design with the number of runs it adds (0 when an axis cannot be expanded). */
+/** Axes above this much JSON stay out of the summary: the summary goes to the window on every change. */
+const MAX_SUMMARY_GRID_CHARS = 64 * 1024
+
+/** A design with the number of runs it adds (0 when an axis cannot be expanded) and, if small, its axes. */
 export function summarizeDesign(design: Design): DesignSummary {
   if (design.kind === 'run') return { kind: 'run', label: design.label, runs: 1 }
   let runs = 1
@@ -56,7 +59,8 @@ export function summarizeDesign(design: Design): DesignSummary {
   } catch {
     runs = 0
   }
-  return { kind: 'factorial', label: design.label, runs }
+  const small = JSON.stringify(design.grid).length <= MAX_SUMMARY_GRID_CHARS
+  return { kind: 'factorial', label: design.label, runs, ...(small ? { grid: design.grid } : {}) }
 }
 
 /** What the editor and the grid builder need to know about a run class. */

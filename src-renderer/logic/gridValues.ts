@@ -401,3 +401,79 @@ export function formatValue(value: unknown, maxLength = 40): string {
   else text = JSON.stringify(value) ?? String(value)
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text
 }
+
+/**
+ * The row input that describes a saved design axis (`undefined`: the parameter is not in the grid, so it
+ * keeps its default), or null when the grid's fields cannot express it. Callers check the round trip
+ * with `axisRoundTrips` before trusting it.
+ */
+export function factorInputFromAxis(axis: unknown, kind: ParameterKind): FactorInput | null {
+  if (axis === undefined) return emptyFactorInput()
+  if (Array.isArray(axis)) {
+    if (axis.length === 0) return null
+    if (kind === 'function') {
+      if (!axis.every((name) => typeof name === 'string')) return null
+      return { ...emptyFactorInput('functions'), functions: [...(axis as string[])] }
+    }
+    if (axis.length === 1) return { ...emptyFactorInput('value'), value: valueText(axis[0]) }
+    const structured = axis.some((value) => value !== null && typeof value === 'object')
+    return {
+      ...emptyFactorInput('list'),
+      // Arrays and objects one per line; plain values comma separated, as people type them.
+      list: structured
+        ? axis.map((value) => JSON.stringify(value)).join('\n')
+        : axis.map(valueText).join(', ')
+    }
+  }
+  if (axis === null || typeof axis !== 'object') return null
+  const spec = axis as Record<string, unknown>
+  const triple = (key: string): [string, string, string] | null => {
+    const numbers = spec[key]
+    if (!Array.isArray(numbers) || numbers.length !== 3 || !numbers.every((n) => typeof n === 'number'))
+      return null
+    return numbers.map((n) => String(n)) as [string, string, string]
+  }
+  const range = triple('$range')
+  if (range) {
+    return {
+      ...emptyFactorInput('range'),
+      start: range[0],
+      stop: range[1],
+      step: range[2],
+      inclusive: spec.inclusive === true
+    }
+  }
+  for (const mode of ['linspace', 'logspace'] as const) {
+    const numbers = triple(`$${mode}`)
+    if (numbers) return { ...emptyFactorInput(mode), start: numbers[0], stop: numbers[1], count: numbers[2] }
+  }
+  return null
+}
+
+/** A value as typed in a row: strings bare when that reads back the same, everything else as JSON. */
+function valueText(value: unknown): string {
+  if (typeof value === 'string' && /^[^\s",[\]{}][^",[\]{}]*$/.test(value) && value.trim() === value) {
+    const asJson = (() => {
+      try {
+        return JSON.parse(value) as unknown
+      } catch {
+        return undefined
+      }
+    })()
+    // "true", "12" or "null" typed bare would read back as a boolean, number or null.
+    if (asJson === undefined) return value
+  }
+  return JSON.stringify(value)
+}
+
+/** Whether the row input, parsed again, gives exactly the saved axis. */
+export function axisRoundTrips(
+  axis: unknown,
+  input: FactorInput,
+  kind: ParameterKind,
+  defaultValue: unknown
+): boolean {
+  const parsed = parseFactor(input, kind, defaultValue)
+  if (!parsed.ok) return false
+  return JSON.stringify(parsed.manifestValue) === JSON.stringify(axis)
+}

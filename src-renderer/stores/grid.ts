@@ -7,7 +7,9 @@ import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import { getApi, type DesignInput, type DesignPreview, type ParameterSummary } from '../api/client'
 import {
+  axisRoundTrips,
   buildGrid,
+  factorInputFromAxis,
   designSize,
   emptyFactorInput,
   LARGE_DESIGN_WARNING,
@@ -38,6 +40,8 @@ export const useGridStore = defineStore('grid', () => {
   const previewError = ref<string | null>(null)
   const previewing = ref(false)
   const adding = ref(false)
+  /** The saved design the rows were loaded from: saving then replaces it instead of adding a new one. */
+  const editing = ref<{ index: number; label: string } | null>(null)
   let previewTimer: ReturnType<typeof setTimeout> | undefined
   let previewSeq = 0
 
@@ -64,6 +68,7 @@ export const useGridStore = defineStore('grid', () => {
       batch.value === batchName
         ? new Map(rows.value.map((row) => [row.parameter.name, row.input]))
         : new Map<string, FactorInput>()
+    if (batch.value !== batchName) editing.value = null
     batch.value = batchName
     functionExports.value = exports
     rows.value = parameters.map((parameter) => ({
@@ -93,6 +98,35 @@ export const useGridStore = defineStore('grid', () => {
   function resetRows(): void {
     for (const row of rows.value) row.input = emptyFactorInput()
     label.value = ''
+    editing.value = null
+  }
+
+  /** Keeps the rows but adds them as a new design next time, leaving the loaded one as it is. */
+  function stopEditing(): void {
+    editing.value = null
+  }
+
+  /**
+   * Fills the rows from a saved design's axes, to extend or change a copy of it (the saved design stays as
+   * it is; runs already stored are not computed again). Returns why it cannot, or null.
+   */
+  function loadDesign(grid: Record<string, unknown>, index: number, designLabel?: string): string | null {
+    const names = new Set(rows.value.map((row) => row.parameter.name))
+    const unknown = Object.keys(grid).filter((name) => !names.has(name))
+    if (unknown.length > 0)
+      return `the run class no longer has the parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`
+    const inputs: FactorInput[] = []
+    for (const row of rows.value) {
+      const axis = grid[row.parameter.name]
+      const input = factorInputFromAxis(axis, row.parameter.kind)
+      if (!input || !axisRoundTrips(axis, input, row.parameter.kind, row.parameter.default))
+        return `the values of ${row.parameter.name} cannot be shown in the grid's fields`
+      inputs.push(input)
+    }
+    rows.value.forEach((row, i) => (row.input = inputs[i]))
+    label.value = designLabel ?? ''
+    editing.value = { index, label: designLabel || `design ${index + 1}` }
+    return null
   }
 
   function schedulePreview(): void {
@@ -138,18 +172,30 @@ export const useGridStore = defineStore('grid', () => {
     adding.value = true
     try {
       const name = batch.value
-      const result = await notices.attempt(
-        run ? 'Could not add and run the design' : 'Could not add the design',
-        () => getApi().batches.addDesign({ batch: name, design: design.value!, run })
-      )
+      const replacing = editing.value
+      const result = replacing
+        ? await notices.attempt(run ? 'Could not save and run the design' : 'Could not save the design', () =>
+            getApi().batches.replaceDesign({
+              batch: name,
+              index: replacing.index,
+              design: design.value!,
+              run
+            })
+          )
+        : await notices.attempt(run ? 'Could not add and run the design' : 'Could not add the design', () =>
+            getApi().batches.addDesign({ batch: name, design: design.value!, run })
+          )
       if (!result) return undefined
       projectStore.updateBatch(result.batch)
+      editing.value = null
       // When it runs, the progress bar says the rest.
       if (!result.started)
         notices.push(
           'success',
-          'Design added',
-          `${result.added.toLocaleString('en-US')} new run${result.added === 1 ? '' : 's'} in batch '${name}'. Press Run in the Runs tab to compute them.`
+          replacing ? 'Design saved' : 'Design added',
+          replacing
+            ? `Batch '${name}' now has ${result.batch.runs.toLocaleString('en-US')} runs. Press Run in the Runs tab to compute the new ones.`
+            : `${result.added.toLocaleString('en-US')} new run${result.added === 1 ? '' : 's'} in batch '${name}'. Press Run in the Runs tab to compute them.`
         )
       void loadPreview()
       return { added: result.added, started: result.started }
@@ -167,6 +213,7 @@ export const useGridStore = defineStore('grid', () => {
     previewError,
     previewing,
     adding,
+    editing,
     parsed,
     total,
     sweptCount,
@@ -177,6 +224,8 @@ export const useGridStore = defineStore('grid', () => {
     setMode,
     update,
     resetRows,
+    loadDesign,
+    stopEditing,
     add,
     loadPreview
   }

@@ -156,6 +156,38 @@ describe('batch calls', () => {
     expect(manifest.batches[0].designs.at(-1)).toMatchObject({ kind: 'factorial', label: 'More A' })
   })
 
+  it('extends a saved design in place: the batch gains only the new runs, and only they compute', async () => {
+    service = createService()
+    const dir = await openQuickstart(service)
+    const api = localApi(service)
+    await executeAndWait(service, 'example')
+    const manifestFile = path.join(dir, 'batchdesk.json')
+    const saved = JSON.parse(readFileSync(manifestFile, 'utf8')).batches[0].designs[1]
+    const extended = { ...saved, grid: { ...saved.grid, A: [1, 2, 3, 4, 5, 6] } }
+    const ended = nextEvent(service, 'batchProgress', (p) => p.state === 'idle')
+    const replaced = valueOf(
+      await api.batches.replaceDesign({ batch: 'example', index: 1, design: extended, run: true })
+    )
+    expect(replaced).toMatchObject({ added: 12, started: true, batch: { runs: 74 } })
+    expect(await ended).toMatchObject({ computed: 12 })
+    const designs = JSON.parse(readFileSync(manifestFile, 'utf8')).batches[0].designs
+    expect(designs).toHaveLength(3)
+    expect(designs[1]).toEqual(extended)
+    expect(service.project!.batch('example').batch.statusCounts()).toMatchObject({ pending: 0, failed: 0 })
+
+    // A design that does not fit the run class, or one that does not exist, changes nothing.
+    const before = readFileSync(manifestFile, 'utf8')
+    for (const [index, design] of [
+      [1, { kind: 'factorial', grid: { nope: [1, 2] } }],
+      [7, extended]
+    ] as const) {
+      const answer = await api.batches.replaceDesign({ batch: 'example', index, design })
+      expect(answer).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
+    }
+    expect(readFileSync(manifestFile, 'utf8')).toBe(before)
+    expect(service.project!.batch('example').batch.runs).toHaveLength(74)
+  })
+
   it('refuses a design with a function the module does not export', async () => {
     service = createService()
     await openQuickstart(service)

@@ -74,6 +74,21 @@ export function batchHandlers(app: AppService): DomainHandlers<'batches'> {
       }
     },
 
+    replaceDesign: async ({ batch, index, design, run }) => {
+      const project = app.requireWritableProject()
+      const before = app.projectBatch(batch).batch.runs.length
+      requireIdle(batch, 'changing a design')
+      const rebuilt = await project.replaceDesign(batch, index, design)
+      project.save()
+      app.batchChanged(batch)
+      if (run === true) app.startExecution(batch)
+      return {
+        added: rebuilt.batch.runs.length - before,
+        batch: summarizeBatch(project, app.projectBatch(batch), app.batchState(batch)),
+        started: app.batchState(batch) === 'running'
+      }
+    },
+
     execute: ({ batch, rerunStale, onlyFailed }) => app.startExecution(batch, { rerunStale, onlyFailed }),
     cancel: ({ batch }) => app.stopExecution(batch, 'cancel'),
     pause: ({ batch }) => app.stopExecution(batch, 'pause'),

@@ -176,6 +176,32 @@ export class Project {
   }
 
   /**
+   * Replaces design `index` of a batch (to extend an axis or change values) and rebuilds the batch's runs
+   * from its designs; stored results stay and are found again by id. Call save() to write it.
+   * @throws BatchInputError for a missing design or bad values (the batch is left as it was).
+   */
+  async replaceDesign(batchName: string, index: number, design: Design): Promise<ProjectBatch> {
+    this.#assertWritable()
+    const projectBatch = this.batch(batchName)
+    if (!projectBatch.runClass) throw new BatchInputError(`The run class of batch '${batchName}' does not load: ${projectBatch.loadError}`)
+    const entry = this.manifest.batches.find((b) => b.name === batchName)!
+    if (!Number.isInteger(index) || index < 0 || index >= entry.designs.length) {
+      throw new BatchInputError(`Batch '${batchName}' has no design number ${index + 1}: it has ${entry.designs.length}`)
+    }
+    const previous = entry.designs[index]
+    entry.designs[index] = design
+    try {
+      return await this.#loadBatch(batchName)
+    } catch (error) {
+      entry.designs[index] = previous
+      await this.#loadBatch(batchName)
+      // The manifest check names the file and design; the user's input is what was wrong here.
+      if (error instanceof ManifestError) throw new BatchInputError(error.message.replace(/^.*?designs\[\d+\]: /, ''))
+      throw error
+    }
+  }
+
+  /**
    * Adds a batch with its run class file (relative to the project) and loads it. With `imported`, the batch
    * holds imported results: its runs are its stored results and the run class file is never loaded.
    */

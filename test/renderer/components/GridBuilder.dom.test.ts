@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ParameterSummary } from '../../../src-preload/contract'
 import GridBuilder from '../../../src-renderer/components/grid/GridBuilder.vue'
 import { useGridStore } from '../../../src-renderer/stores/grid'
+import { useProjectStore } from '../../../src-renderer/stores/project'
 import { installFakeApi, settle, type FakeHost } from '../fakeApi'
 
 const PARAMETERS: ParameterSummary[] = [
@@ -36,6 +37,21 @@ describe('the grid builder', () => {
         const total = product(design.grid)
         return { total, alreadyStored: 0, new: total, estimatedSeconds: total * 0.01 }
       },
+      'batches.replaceDesign': () => ({
+        added: 4,
+        started: true,
+        batch: {
+          name: 'example',
+          runClassFile: 'run.ts',
+          runClassName: 'Run',
+          loadError: null,
+          parameterNames: [],
+          runs: 24,
+          counts: {},
+          designs: [],
+          state: 'running'
+        }
+      }),
       'batches.addDesign': () => ({
         added: 12,
         started: true,
@@ -147,5 +163,61 @@ describe('the grid builder', () => {
       design: { kind: 'factorial', grid: { A: { $range: [1, 3, 1], inclusive: true } } }
     })
     expect(wrapper.emitted('added')).toEqual([[true]])
+  })
+
+  it('loads a saved design into the rows, to extend it', async () => {
+    const grid = {
+      A: [1, 2, 3, 4, 5],
+      B: [
+        [2, 5, 8],
+        [1, 9, 6, 3, 9]
+      ],
+      operator: ['min', 'max']
+    }
+    useProjectStore().project = {
+      dir: '/p',
+      name: 'p',
+      description: '',
+      readOnly: false,
+      computeOn: null,
+      batches: [
+        {
+          name: 'example',
+          runClassFile: 'run.ts',
+          runClassName: 'Run',
+          loadError: null,
+          parameterNames: ['A', 'B', 'operator'],
+          runs: 20,
+          counts: {} as never,
+          designs: [{ kind: 'factorial', label: 'First sweep', runs: 20, grid }],
+          state: 'idle'
+        }
+      ]
+    }
+    await settle()
+    await wrapper.find('[data-testid="design-load"]').trigger('click')
+    await settle()
+    expect((row('A').find('[data-testid="grid-list"]').element as HTMLTextAreaElement).value).toBe(
+      '1, 2, 3, 4, 5'
+    )
+    expect((row('B').find('[data-testid="grid-list"]').element as HTMLTextAreaElement).value).toBe(
+      '[2,5,8]\n[1,9,6,3,9]'
+    )
+    expect(useGridStore().design).toEqual({ kind: 'factorial', grid, label: 'First sweep' })
+    expect(wrapper.find('[data-testid="grid-editing"]').text()).toContain(
+      'Changing the saved design “First sweep”'
+    )
+    expect(wrapper.find('[data-testid="grid-add-run"]').text()).toBe('Save and run')
+    await row('A').find('[data-testid="grid-list"]').setValue('1, 2, 3, 4, 5, 6')
+    expect(wrapper.find('[data-testid="grid-preview-total"]').text()).toBe('24')
+    await wrapper.find('[data-testid="grid-add-run"]').trigger('click')
+    await settle()
+    expect(host.calls.find((c) => c.name === 'batches.replaceDesign')?.input).toEqual({
+      batch: 'example',
+      index: 0,
+      run: true,
+      design: { kind: 'factorial', label: 'First sweep', grid: { ...grid, A: [1, 2, 3, 4, 5, 6] } }
+    })
+    expect(useGridStore().editing).toBeNull()
   })
 })

@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import {
+  axisRoundTrips,
   buildGrid,
   designSize,
   emptyFactorInput,
+  factorInputFromAxis,
   linspaceValues,
   logspaceValues,
   parseFactor,
   parseList,
   rangeValues,
-  type FactorInput
+  type FactorInput,
+  type FactorMode,
+  type ParameterKind
 } from '../../../src-renderer/logic/gridValues'
 
 const input = (patch: Partial<FactorInput>): FactorInput => ({ ...emptyFactorInput(), ...patch })
@@ -198,5 +202,48 @@ describe('design size', () => {
       name: 'A',
       error: expect.stringMatching(/^A: /)
     })
+  })
+})
+
+describe('loading a saved design back into the rows', () => {
+  const cases: [string, unknown, ParameterKind, FactorMode][] = [
+    ['a number list', [1, 2, 3, 4, 5], 'number', 'list'],
+    ['one value', [0.5], 'number', 'value'],
+    [
+      'an array of arrays',
+      [
+        [2, 5, 8],
+        [1, 9, 6, 3, 9],
+        [6, 4, 0, 9, 4, 1]
+      ],
+      'array',
+      'list'
+    ],
+    ['one array', [[2, 5, 8]], 'array', 'value'],
+    ['functions', ['min', 'max', 'sum', 'len'], 'function', 'functions'],
+    ['strings that look like other things', ['true', '12', 'plain', 'a b'], 'string', 'list'],
+    ['an inclusive range', { $range: [0, 1, 0.1], inclusive: true }, 'number', 'range'],
+    ['an exclusive range', { $range: [0, 10, 2] }, 'number', 'range'],
+    ['a linear space', { $linspace: [0, 1, 5] }, 'number', 'linspace'],
+    ['a log space', { $logspace: [0.001, 1000, 7] }, 'number', 'logspace'],
+    ['objects', [{ a: 1 }, { a: 2, b: [1] }], 'object', 'list']
+  ]
+  it.each(cases)('gives the same axis back for %s', (_, axis, kind, mode) => {
+    const input = factorInputFromAxis(axis, kind)
+    expect(input?.mode).toBe(mode)
+    expect(axisRoundTrips(axis, input!, kind, undefined)).toBe(true)
+  })
+
+  it('leaves a parameter the design does not set at its default', () => {
+    expect(factorInputFromAxis(undefined, 'number')).toEqual(emptyFactorInput())
+  })
+
+  it('says when the fields cannot express an axis', () => {
+    expect(factorInputFromAxis({ $somethingElse: 1 }, 'number')).toBeNull()
+    expect(factorInputFromAxis([], 'number')).toBeNull()
+    expect(factorInputFromAxis([{ $fn: 'min' }], 'function')).toBeNull()
+    // A duplicated value is refused by the list field, so the round trip fails and nothing is loaded.
+    const duplicated = [1, 1, 2]
+    expect(axisRoundTrips(duplicated, factorInputFromAxis(duplicated, 'number')!, 'number', 0)).toBe(false)
   })
 })
