@@ -112,7 +112,7 @@ export class BatchExecution {
           namespace: projectNamespace(options.project.dir),
           onStatus: options.onWorkerStatus,
           unreachableAdvice:
-            'The batch can always be finished locally: clear the Redis setting of the project (or run batchdesk run --local).'
+            'The batch can always be finished on this computer: click “Computes on workers” in the status bar and choose “On this computer” (or run batchdesk run --local).'
         })
       : new LocalPool({
           processes: Math.max(1, Math.min(processes ?? availableParallelism(), options.plan.toCompute || 1))

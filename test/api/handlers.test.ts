@@ -414,6 +414,23 @@ describe('where a project computes', () => {
     expect(readFileSync(path.join(dir, 'batchdesk.json'), 'utf8')).toBe(before)
   })
 
+  it('says how to finish here when the Redis a batch is sent to cannot be reached, and then does', async () => {
+    service = createService()
+    await openQuickstart(service)
+    const api = localApi(service)
+    valueOf(await api.projects.setComputeTarget({ redis: 'redis://127.0.0.1:1' }))
+    const failed = nextEvent(service, 'log', (event) => event.level === 'error')
+    await executeAndWait(service, 'example')
+    expect((await failed).message).toBe(
+      'example: stopped: Cannot reach Redis at redis://127.0.0.1:1 (connection refused). Is redis-server running? The batch can always be finished on this computer: click “Computes on workers” in the status bar and choose “On this computer” (or run batchdesk run --local).'
+    )
+    expect(service.project!.batch('example').batch.statusCounts().pending).toBe(62)
+
+    valueOf(await api.projects.setComputeTarget({ redis: null }))
+    const { progress } = await executeAndWait(service, 'example')
+    expect(progress).toMatchObject({ computed: 62, failed: 0 })
+  })
+
   it('says what to do when the Redis to test cannot be reached', async () => {
     service = createService()
     await openQuickstart(service)
