@@ -84,13 +84,16 @@ describe('computing a project on workers through Redis', () => {
   it('computes the batch on the worker: the run class went through Redis', async () => {
     const { page } = app
     await page.getByTestId('run-batch').click()
+    // What the executor found is said as the batch starts (an info toast, gone after a few seconds).
+    await expect
+      .poll(() => page.getByTestId('toast').allInnerTexts())
+      .toContainEqual(
+        expect.stringContaining(`1 worker process on 1 machine(s) pulling from queue 'runs' at ${redis.url}`)
+      )
     await page
       .getByTestId('done-count')
       .filter({ hasText: /\b62\b/ })
       .waitFor({ timeout: 60_000 })
-    expect(await page.getByTestId('toast').allInnerTexts()).toContainEqual(
-      expect.stringContaining(`1 worker process on 1 machine(s) pulling from queue 'runs' at ${redis.url}`)
-    )
     await app.screenshot('compute-03-done-on-workers')
     const client = new Redis(redis.url)
     try {

@@ -62,9 +62,9 @@ describe('extending a saved design', () => {
     // The batch was rebuilt from its designs: the 62 earlier results count as stored before (cached).
     expect(batch.statusCounts()).toMatchObject({ done: 12, cached: 62, pending: 0, failed: 0 })
     expect(app.service.project!.manifest.batches[0].designs).toHaveLength(3)
-    expect(await page.getByTestId('toast').allInnerTexts()).toContainEqual(
-      expect.stringContaining('12 runs computed')
-    )
+    await expect
+      .poll(() => page.getByTestId('toast').allInnerTexts())
+      .toContainEqual(expect.stringContaining('12 runs computed'))
     await app.screenshot('grid-03-extension-computed')
   })
 
