@@ -168,11 +168,11 @@ export class AppService implements ContractHost {
   batchChanged(name: string): void {
     this.#feeds.get(name)?.dispose()
     this.#feeds.delete(name)
-    this.emit('projectChanged', { reason: 'changed', project: this.summary() })
+    this.summaryChanged()
   }
 
-  /** After a project setting changed: the new summary is pushed to every window. */
-  settingsChanged(): void {
+  /** After anything in the project's summary changed (a setting, a batch, imports): it goes to every window. */
+  summaryChanged(): void {
     this.emit('projectChanged', { reason: 'changed', project: this.summary() })
   }
 
@@ -183,7 +183,7 @@ export class AppService implements ContractHost {
   resultsImported(): void {
     for (const feed of this.#feeds.values()) feed.dispose()
     this.#feeds.clear()
-    this.emit('projectChanged', { reason: 'changed', project: this.summary() })
+    this.summaryChanged()
   }
 
   /** True while a batch of the open project computes (or is being paused or cancelled). */
@@ -254,15 +254,8 @@ export class AppService implements ContractHost {
       processes: this.config.settings.processes ?? undefined,
       onProgress: (progress) => this.emit('batchProgress', progress),
       onRunIds: (ids) => feed.markIds(ids),
-      onWorkerStatus: (message) =>
-        this.emit('log', {
-          batch,
-          // Waiting for workers that are not there, or for Redis to come back, needs the user's attention.
-          level: /^(No Batchdesk worker|Lost the connection)/.test(message) ? 'warn' : 'info',
-          message,
-          at: Date.now(),
-          topic: 'workers'
-        })
+      onWorkerStatus: (message, level) =>
+        this.emit('log', { batch, level, message, at: Date.now(), topic: 'workers' })
     })
     this.#executions.set(batch, execution)
     this.emit('log', {

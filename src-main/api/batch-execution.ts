@@ -4,7 +4,7 @@ import type { Batch, BatchProgress as EngineProgress, ExecuteReport } from '../e
 import type { Run } from '../engine/run'
 import type { Executor } from '../engine/types'
 import { LocalPool } from '../engine/exec/pool'
-import { projectNamespace, RedisExecutor } from '../engine/distributed'
+import { projectNamespace, RedisExecutor, type StatusListener } from '../engine/distributed'
 import type { Project } from '../engine/project/project'
 
 export interface ComputePlan {
@@ -70,8 +70,8 @@ export interface ExecutionOptions {
   processes?: number
   onProgress(progress: BatchProgress): void
   onRunIds(ids: string[]): void
-  /** News from the Redis workers, when the project sends its runs there. */
-  onWorkerStatus?(message: string): void
+  /** News from the Redis workers, when the project sends its runs there (`warn`: the batch waits on it). */
+  onWorkerStatus?: StatusListener
 }
 
 /**

@@ -452,18 +452,22 @@ export function factorInputFromAxis(axis: unknown, kind: ParameterKind): FactorI
 
 /** A value as typed in a row: strings bare when that reads back the same, everything else as JSON. */
 function valueText(value: unknown): string {
-  if (typeof value === 'string' && /^[^\s",[\]{}][^",[\]{}]*$/.test(value) && value.trim() === value) {
-    const asJson = (() => {
-      try {
-        return JSON.parse(value) as unknown
-      } catch {
-        return undefined
-      }
-    })()
+  const bare =
+    typeof value === 'string' &&
+    /^[^\s",[\]{}][^",[\]{}]*$/.test(value) &&
+    value.trim() === value &&
     // "true", "12" or "null" typed bare would read back as a boolean, number or null.
-    if (asJson === undefined) return value
+    !parsesAsJson(value)
+  return bare ? value : JSON.stringify(value)
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
   }
-  return JSON.stringify(value)
 }
 
 /** Whether the row input, parsed again, gives exactly the saved axis. */

@@ -107,8 +107,8 @@ export const useGridStore = defineStore('grid', () => {
   }
 
   /**
-   * Fills the rows from a saved design's axes, to extend or change a copy of it (the saved design stays as
-   * it is; runs already stored are not computed again). Returns why it cannot, or null.
+   * Fills the rows from saved design `index`, to extend or change it: saving then replaces that design
+   * (runs already stored are not computed again). Returns why it cannot, or null.
    */
   function loadDesign(grid: Record<string, unknown>, index: number, designLabel?: string): string | null {
     const names = new Set(rows.value.map((row) => row.parameter.name))

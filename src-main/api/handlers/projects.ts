@@ -100,7 +100,7 @@ export function projectHandlers(app: AppService): DomainHandlers<'projects'> {
       if (redis === null) delete project.manifest.settings.redis
       else project.manifest.settings.redis = parseRedisUrl(redis).url
       project.save()
-      app.settingsChanged()
+      app.summaryChanged()
       return app.summary()
     },
 

@@ -16,6 +16,7 @@ import {
   resultsKey,
   type RedisLayout
 } from './keys'
+import type { StatusListener } from './redis-executor'
 import { countLiveWorkers } from './worker-census'
 
 /** Longest a blocking read of the results waits: the loop also checks job states and the abort signal. */
@@ -39,7 +40,7 @@ export interface ExecutionContext {
   label: string
   checkIntervalMs: number
   jobAttempts: number
-  onStatus?(message: string): void
+  onStatus?: StatusListener
   /** Rejects (with a clear error) when Redis stays away too long; never resolves. */
   lost: Promise<never>
   /** True once the connection came back since this was last reset: job states must be checked. */
@@ -469,7 +470,8 @@ export class RedisExecution {
     this.#context.onStatus?.(
       slots === 0
         ? `No Batchdesk worker is pulling from queue '${layout.queue}' at ${label} yet; runs wait in the queue until one starts (batchdesk worker --redis ${label})`
-        : `${slots} worker process${slots === 1 ? '' : 'es'} on ${machines} machine(s) pulling from queue '${layout.queue}' at ${label}`
+        : `${slots} worker process${slots === 1 ? '' : 'es'} on ${machines} machine(s) pulling from queue '${layout.queue}' at ${label}`,
+      slots === 0 ? 'warn' : 'info'
     )
   }
 

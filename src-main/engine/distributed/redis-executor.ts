@@ -33,9 +33,14 @@ export interface RedisExecutorOptions {
   jobAttempts?: number
   /** What to suggest when Redis cannot be reached. Default: finishing the batch locally without --redis. */
   unreachableAdvice?: string
-  /** Messages worth showing the user: connection lost and back, workers connected or none. */
-  onStatus?(message: string): void
+  /**
+   * Messages worth showing the user: connection lost and back, workers connected or none. `warn` when the
+   * batch is waiting on something the user may need to fix (no worker, Redis gone).
+   */
+  onStatus?: StatusListener
 }
+
+export type StatusListener = (message: string, level: 'info' | 'warn') => void
 
 interface Connections {
   command: Redis
@@ -191,9 +196,9 @@ class ConnectionWatch {
   readonly #client: Redis
   readonly #target: RedisTarget
   readonly #maxOutageMs: number
-  readonly #onStatus: ((message: string) => void) | undefined
+  readonly #onStatus: StatusListener | undefined
 
-  constructor(client: Redis, target: RedisTarget, maxOutageMs: number, onStatus?: (message: string) => void) {
+  constructor(client: Redis, target: RedisTarget, maxOutageMs: number, onStatus?: StatusListener) {
     this.#client = client
     this.#target = target
     this.#maxOutageMs = maxOutageMs
@@ -223,7 +228,8 @@ class ConnectionWatch {
     this.#lostAt = Date.now()
     this.reconnectedAt = Infinity
     this.#onStatus?.(
-      `Lost the connection to Redis at ${this.#target.label}; waiting up to ${formatSeconds(this.#maxOutageMs)} for it to come back (results stored so far are kept)`
+      `Lost the connection to Redis at ${this.#target.label}; waiting up to ${formatSeconds(this.#maxOutageMs)} for it to come back (results stored so far are kept)`,
+      'warn'
     )
     this.#timer = setTimeout(() => {
       this.gaveUp = true
@@ -241,6 +247,6 @@ class ConnectionWatch {
     clearTimeout(this.#timer)
     this.#reconnected = true
     this.reconnectedAt = performance.now()
-    this.#onStatus?.(`Reconnected to Redis at ${this.#target.label}; checking the chunks in flight`)
+    this.#onStatus?.(`Reconnected to Redis at ${this.#target.label}; checking the chunks in flight`, 'info')
   }
 }

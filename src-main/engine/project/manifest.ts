@@ -79,8 +79,8 @@ export type Manifest = z.infer<typeof manifestSchema>
 
 /** Thrown when a manifest cannot be read; the message names the file, the line or key, and what was expected. */
 export class ManifestError extends Error {
-  constructor(message: string) {
-    super(message)
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
     this.name = 'ManifestError'
   }
 }

@@ -158,7 +158,7 @@ export class Project {
       } catch (error) {
         // The store is opened while the first design is added: its errors are not the manifest's fault.
         if (error instanceof ProjectInUseError || error instanceof DiskFullError) throw error
-        throw new ManifestError(`${path.join(this.dir, MANIFEST_FILE)}: batches '${name}' designs[${i}]: ${(error as Error).message}`)
+        throw new ManifestError(`${path.join(this.dir, MANIFEST_FILE)}: batches '${name}' designs[${i}]: ${(error as Error).message}`, { cause: error })
       }
     }
     batch.addImportedResultRuns()
@@ -178,7 +178,8 @@ export class Project {
   /**
    * Replaces design `index` of a batch (to extend an axis or change values) and rebuilds the batch's runs
    * from its designs; stored results stay and are found again by id. Call save() to write it.
-   * @throws BatchInputError for a missing design or bad values (the batch is left as it was).
+   * @throws BatchInputError for a missing design; the design's own error for bad values (the batch is left
+   *   as it was either way).
    */
   async replaceDesign(batchName: string, index: number, design: Design): Promise<ProjectBatch> {
     this.#assertWritable()
@@ -196,8 +197,7 @@ export class Project {
       entry.designs[index] = previous
       await this.#loadBatch(batchName)
       // The manifest check names the file and design; the user's input is what was wrong here.
-      if (error instanceof ManifestError) throw new BatchInputError(error.message.replace(/^.*?designs\[\d+\]: /, ''))
-      throw error
+      throw error instanceof ManifestError && error.cause instanceof Error ? error.cause : error
     }
   }
 

@@ -24,6 +24,21 @@ function product(grid: Record<string, unknown>): number {
   return total
 }
 
+/** The batch summary the fake engine answers after a design was added or replaced and started. */
+function runningBatch(runs: number) {
+  return {
+    name: 'example',
+    runClassFile: 'run.ts',
+    runClassName: 'Run',
+    loadError: null,
+    parameterNames: [],
+    runs,
+    counts: {},
+    designs: [],
+    state: 'running'
+  }
+}
+
 const waitForPreview = () => new Promise((resolve) => setTimeout(resolve, 350)).then(() => settle())
 
 describe('the grid builder', () => {
@@ -37,36 +52,8 @@ describe('the grid builder', () => {
         const total = product(design.grid)
         return { total, alreadyStored: 0, new: total, estimatedSeconds: total * 0.01 }
       },
-      'batches.replaceDesign': () => ({
-        added: 4,
-        started: true,
-        batch: {
-          name: 'example',
-          runClassFile: 'run.ts',
-          runClassName: 'Run',
-          loadError: null,
-          parameterNames: [],
-          runs: 24,
-          counts: {},
-          designs: [],
-          state: 'running'
-        }
-      }),
-      'batches.addDesign': () => ({
-        added: 12,
-        started: true,
-        batch: {
-          name: 'example',
-          runClassFile: 'run.ts',
-          runClassName: 'Run',
-          loadError: null,
-          parameterNames: [],
-          runs: 12,
-          counts: {},
-          designs: [],
-          state: 'running'
-        }
-      })
+      'batches.replaceDesign': () => ({ added: 4, started: true, batch: runningBatch(24) }),
+      'batches.addDesign': () => ({ added: 12, started: true, batch: runningBatch(12) })
     })
     useGridStore().syncWith('example', PARAMETERS, ['len', 'max', 'min', 'sum'])
     wrapper = mount(GridBuilder, { attachTo: document.body })
